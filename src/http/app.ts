@@ -1,0 +1,91 @@
+/**
+ * buildApp: the whole HTTP service from plain parts, so tests can pass an in-memory
+ * store, a fixed clock or a quiet logger.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../clock.js';
+import { TokenService } from '../auth/tokens.js';
+import { serviceContext, type ServiceContext } from '../services/context.js';
+import { installErrorHandler } from './error-handler.js';
+import { installAuthentication, tokenRoutes } from './auth.js';
+import { transactionRoutes } from './routes/transactions.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { systemRoutes } from './routes/system.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface AppOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger?: Logger | false;
+  /** Base URL for links handed out (session url, redirects). */
+  readonly publicUrl: string;
+  readonly bodyLimit?: number;
+}
+
+export interface App {
+  readonly server: FastifyInstance;
+  readonly context: ServiceContext;
+}
+
+function validatorCompilers() {
+  // Bodies are never coerced: "100" and 1.5 are not amounts. Query strings and params are text by nature.
+  const body = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  const text = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  addFormats(body);
+  addFormats(text);
+  return { body, text };
+}
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const server = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 200 },
+  }) as unknown as FastifyInstance;
+  const compilers = validatorCompilers();
+  server.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? compilers.body : compilers.text).compile(schema));
+
+  // JSON bodies: the safe default parser (rejects __proto__ and constructor.prototype), but an
+  // empty body is "no body" so that void and cancel accept a bare POST with a JSON content type.
+  const parseJson = server.getDefaultJsonParser('error', 'error');
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(request, text, done);
+  });
+  server.addHook('onSend', async (request, reply) => {
+    reply.header('request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  installErrorHandler(server);
+  await server.register(swagger, {
+    openapi: {
+      info: { title: 'Kasse', description: "Self-hosted payment transactions speaking Dintero's Checkout API", version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await server.register(swaggerUi, { routePrefix: '/docs' });
+
+  const tokens = new TokenService(options.store, options.clock);
+  const context = serviceContext(options.store, options.clock, options.publicUrl);
+  installAuthentication(server, tokens);
+  tokenRoutes(server, tokens);
+  sessionRoutes(server, context);
+  transactionRoutes(server, context);
+  systemRoutes(server);
+  await server.ready();
+  return { server, context };
+}

@@ -1,0 +1,64 @@
+/** Token endpoint and the bearer-token check every protected route runs before its body is read. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { KasseError } from '../domain/errors.js';
+import { allows, type Access } from '../auth/scopes.js';
+import { TOKEN_LIFETIME_SECONDS, type TokenService } from '../auth/tokens.js';
+import { AccountParams, ErrorSchema, TokenRequestSchema, TokenSchema } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: a bearer token with read or write access, or anyone. */
+    access?: Access | 'public';
+  }
+}
+
+export function installAuthentication(app: FastifyInstance, tokens: TokenService): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access;
+    if (access === undefined || access === 'public') return;
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (match === null) throw new KasseError('UNAUTHORIZED');
+    const principal = await tokens.verify(match[1]!);
+    if (!allows(principal.scopes, access)) {
+      throw new KasseError('INSUFFICIENT_SCOPE', `This operation needs the ${access === 'write' ? 'write:checkout' : 'read:checkout'} scope.`);
+    }
+    request.principal = principal;
+  });
+}
+
+function basicCredentials(request: FastifyRequest): { clientId: string; clientSecret: string } {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header) : null;
+  if (match === null) throw new KasseError('INVALID_CLIENT', 'Send the client id and secret with HTTP Basic authentication.');
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw new KasseError('INVALID_CLIENT');
+  return { clientId: decoded.slice(0, colon), clientSecret: decoded.slice(colon + 1) };
+}
+
+export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/v1/accounts/:aid/auth/token',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Get an access token with client credentials',
+        params: AccountParams,
+        body: TokenRequestSchema,
+        response: { 200: TokenSchema, 400: ErrorSchema, 401: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const { clientId, clientSecret } = basicCredentials(request);
+      if (request.body.grant_type !== 'client_credentials') throw new KasseError('UNSUPPORTED_GRANT_TYPE');
+      const accountId = request.params.aid;
+      const audience = request.body.audience ?? `${request.protocol}://${request.host}/v1/accounts/${accountId}`;
+      const accessToken = await tokens.issue({ accountId, clientId, clientSecret, audience });
+      return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: TOKEN_LIFETIME_SECONDS };
+    },
+  );
+}

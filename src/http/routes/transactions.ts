@@ -1,0 +1,128 @@
+/** The Dintero transaction API: read, list, update, capture, refund, void, update authorization. */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ServiceContext } from '../../services/context.js';
+import * as transactions from '../../services/transactions.js';
+import type { MutationResult } from '../../services/idempotency.js';
+import type { TransactionView } from '../../services/transaction-view.js';
+import { authorizedOperation, principalOf } from '../request-context.js';
+import {
+  CaptureSchema,
+  ErrorSchema,
+  IdParams,
+  ListTransactionsQuery,
+  RefundSchema,
+  TransactionSchema,
+  UpdateAuthorizationSchema,
+  UpdateTransactionSchema,
+  responses,
+} from '../schemas.js';
+import Type from 'typebox';
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema };
+
+export function sendMutation<T>(reply: FastifyReply, result: MutationResult<T>): T {
+  reply.status(result.statusCode);
+  for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  return result.body;
+}
+
+export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['transactions'];
+
+  api.get(
+    '/v1/transactions',
+    {
+      config: { access: 'read' },
+      schema: { tags, summary: 'List transactions, newest first', querystring: ListTransactionsQuery, response: responses({ 200: Type.Array(TransactionSchema), ...errors }) },
+    },
+    async (request) => {
+      const q = request.query;
+      return transactions.listTransactions(ctx, {
+        accountId: principalOf(request).accountId,
+        limit: q.limit ?? 10,
+        ...(q.starting_after !== undefined ? { startingAfterId: q.starting_after } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.payment_product ? { paymentProduct: q.payment_product } : {}),
+        ...(q.payment_product_type ? { paymentProductType: q.payment_product_type } : {}),
+        ...(q.currency ? { currency: q.currency } : {}),
+        ...(q.merchant_reference !== undefined ? { merchantReference: q.merchant_reference } : {}),
+        ...(q.merchant_reference_2 !== undefined ? { merchantReference2: q.merchant_reference_2 } : {}),
+        ...(q.session_id !== undefined ? { sessionId: q.session_id } : {}),
+        ...(q.amount !== undefined ? { amount: q.amount } : {}),
+        ...(q['amount.gte'] !== undefined ? { amountGte: q['amount.gte'] } : {}),
+        ...(q['amount.lte'] !== undefined ? { amountLte: q['amount.lte'] } : {}),
+        ...(q['created_at.gte'] !== undefined ? { createdAtGte: new Date(q['created_at.gte']).toISOString() } : {}),
+        ...(q['created_at.lte'] !== undefined ? { createdAtLte: new Date(q['created_at.lte']).toISOString() } : {}),
+        ...(q.search !== undefined ? { search: q.search } : {}),
+      });
+    },
+  );
+
+  api.get(
+    '/v1/transactions/:id',
+    { config: { access: 'read' }, schema: { tags, summary: 'Get a transaction', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) } },
+    async (request, reply) => {
+      const { view, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
+      reply.header('etag', etag);
+      return view;
+    },
+  );
+
+  api.put(
+    '/v1/transactions/:id',
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Update merchant_reference_2', params: IdParams, body: UpdateTransactionSchema, response: responses({ 200: TransactionSchema, ...errors }) },
+    },
+    async (request, reply) =>
+      sendMutation(reply, await transactions.updateTransaction(ctx, request.params.id, request.body, authorizedOperation(request))),
+  );
+
+  api.post(
+    '/v1/transactions/:id/capture',
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Capture all or part of the authorization', params: IdParams, body: CaptureSchema, response: responses({ 200: TransactionSchema, ...errors }) },
+    },
+    async (request, reply): Promise<TransactionView> =>
+      sendMutation(reply, await transactions.capture(ctx, request.params.id, request.body, authorizedOperation(request))),
+  );
+
+  api.post(
+    '/v1/transactions/:id/refund',
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Refund captured money', params: IdParams, body: RefundSchema, response: responses({ 200: TransactionSchema, ...errors }) },
+    },
+    async (request, reply) => sendMutation(reply, await transactions.refund(ctx, request.params.id, request.body, authorizedOperation(request))),
+  );
+
+  api.post(
+    '/v1/transactions/:id/void',
+    {
+      config: { access: 'write' },
+      schema: { tags, summary: 'Void the authorization, or its remainder after a partial capture', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) },
+    },
+    async (request, reply) => sendMutation(reply, await transactions.voidTransaction(ctx, request.params.id, authorizedOperation(request, { ignoreBody: true }))),
+  );
+
+  api.post(
+    '/v1/transactions/:id/authorization',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags,
+        summary: 'Update the authorization (Klarna, Billie): new total and items, or extend',
+        params: IdParams,
+        body: UpdateAuthorizationSchema,
+        response: responses({ 200: TransactionSchema, ...errors }),
+      },
+    },
+    async (request, reply) =>
+      sendMutation(reply, await transactions.updateAuthorization(ctx, request.params.id, request.body, authorizedOperation(request))),
+  );
+}
+

@@ -1,0 +1,60 @@
+/**
+ * Idempotent mutations. The answer to the first request with a key is stored with the
+ * key in the same database transaction as its effect, so a retry either finds both or
+ * neither. A retry with another request is 422; one arriving while the first is still
+ * running is 409.
+ */
+import { createHash } from 'node:crypto';
+import { KasseError } from '../domain/errors.js';
+import type { Repositories, Store } from '../store/store.js';
+
+export interface MutationResult<T> {
+  readonly statusCode: number;
+  readonly body: T;
+  readonly replayed: boolean;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method}\n${path}\n${body === undefined ? '' : JSON.stringify(body)}`)
+    .digest('hex');
+}
+
+const inFlight = new Set<string>();
+
+export async function idempotentMutation<T>(
+  store: Store,
+  accountId: string,
+  idempotency: { key: string; fingerprint: string } | undefined,
+  now: () => string,
+  work: (tx: Repositories) => Promise<{ statusCode: number; body: T; headers?: Record<string, string> }>,
+): Promise<MutationResult<T>> {
+  if (idempotency === undefined) {
+    return { ...(await store.transaction(work)), replayed: false };
+  }
+  const slot = `${accountId}\u0000${idempotency.key}`;
+  if (inFlight.has(slot)) throw new KasseError('IDEMPOTENCY_KEY_IN_USE');
+  inFlight.add(slot);
+  try {
+    return await store.transaction(async (tx) => {
+      const stored = await tx.getIdempotency(accountId, idempotency.key);
+      if (stored !== undefined) {
+        if (stored.fingerprint !== idempotency.fingerprint) throw new KasseError('IDEMPOTENCY_KEY_REUSED');
+        return { statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) as T, replayed: true };
+      }
+      const result = await work(tx);
+      await tx.insertIdempotency({
+        accountId,
+        key: idempotency.key,
+        fingerprint: idempotency.fingerprint,
+        statusCode: result.statusCode,
+        responseBody: JSON.stringify(result.body),
+        createdAt: now(),
+      });
+      return { ...result, replayed: false };
+    });
+  } finally {
+    inFlight.delete(slot);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Transaction operations. Each one opens a single storage transaction:
+ * read (locked) → decide (pure domain) → append events and update the row with a
+ * version check → store the idempotency answer → commit.
+ */
+import {
+  type Decision,
+  type EventDraft,
+  type TransactionState,
+  capture as decideCapture,
+  refund as decideRefund,
+  voidTransaction as decideVoid,
+  updateAuthorization as decideUpdateAuthorization,
+  statusOf,
+  type CaptureRequest,
+  type RefundRequest,
+  type UpdateAuthorizationRequest,
+} from '../domain/transaction.js';
+import { KasseError } from '../domain/errors.js';
+import { accountNow } from '../clock.js';
+import type { Repositories, TransactionEventRecord, TransactionFilter, TransactionRecord } from '../store/store.js';
+import type { OperationRequest, ServiceContext } from './context.js';
+import { idempotentMutation, type MutationResult } from './idempotency.js';
+import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
+
+/** Thrown inside a storage transaction when the row changed under us; the store retries. */
+export class VersionConflict extends Error {
+  readonly retryable = true;
+}
+
+export async function businessNow(ctx: ServiceContext, repos: Repositories, accountId: string): Promise<string> {
+  const account = await repos.getAccount(accountId);
+  return accountNow(ctx.clock, account?.clockOffsetMs ?? 0);
+}
+
+/** Turns domain event drafts into stored events with ids, author, time and request headers. */
+export function eventRecords(
+  drafts: readonly EventDraft[],
+  firstSeq: number,
+  now: string,
+  meta: { requestId: string; actor?: string; systemHeaders?: Readonly<Record<string, string>> },
+): TransactionEventRecord[] {
+  return drafts.map((draft, index) => ({
+    id: String(firstSeq + index),
+    ...draft,
+    request_id: index === 0 ? meta.requestId : crypto.randomUUID(),
+    created_at: now,
+    ...(meta.actor ? { created_by: meta.actor } : {}),
+    ...(meta.systemHeaders && Object.keys(meta.systemHeaders).length > 0 ? { request_headers: meta.systemHeaders } : {}),
+  }));
+}
+
+/** Applies a decision to a record: new state, status, version, event count. */
+export function applyDecision(record: TransactionRecord, state: TransactionState, eventCount: number, now: string): TransactionRecord {
+  return { ...record, state, status: statusOf(state), eventCount: record.eventCount + eventCount, version: record.version + 1, updatedAt: now };
+}
+
+function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
+  if (ifMatch === undefined) return;
+  const accepted = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (!accepted.includes('*') && !accepted.includes(etagOf(record))) throw new KasseError('PRECONDITION_FAILED');
+}
+
+async function operate(
+  ctx: ServiceContext,
+  transactionId: string,
+  request: OperationRequest,
+  decide: (state: TransactionState, now: string) => Decision,
+): Promise<MutationResult<TransactionView>> {
+  const { accountId } = request.principal;
+  return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
+    const record = await tx.getTransaction(accountId, transactionId, { forUpdate: true });
+    if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    checkIfMatch(record, request.ifMatch);
+    const now = await businessNow(ctx, tx, accountId);
+    const decision = decide(record.state, now);
+    const events = eventRecords(decision.events, record.eventCount + 1, now, {
+      requestId: request.requestId,
+      actor: request.principal.actor,
+      systemHeaders: request.systemHeaders,
+    });
+    const next = applyDecision(record, decision.state, events.length, now);
+    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
+    await tx.appendEvents(record.id, events);
+    const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
+    return { statusCode: 200, body: transactionView(next, allEvents, now), headers: { etag: etagOf(next) } };
+  });
+}
+
+export function capture(ctx: ServiceContext, id: string, body: CaptureRequest, request: OperationRequest) {
+  return operate(ctx, id, request, (state, now) => decideCapture(state, body, now));
+}
+
+export function refund(ctx: ServiceContext, id: string, body: RefundRequest, request: OperationRequest) {
+  return operate(ctx, id, request, (state) => decideRefund(state, body));
+}
+
+export function voidTransaction(ctx: ServiceContext, id: string, request: OperationRequest) {
+  return operate(ctx, id, request, (state) => decideVoid(state));
+}
+
+export function updateAuthorization(ctx: ServiceContext, id: string, body: UpdateAuthorizationRequest, request: OperationRequest) {
+  return operate(ctx, id, request, (state, now) => decideUpdateAuthorization(state, body, now));
+}
+
+/** PUT: only merchant_reference_2 may change; no event, a new version. */
+export async function updateTransaction(
+  ctx: ServiceContext,
+  id: string,
+  body: { merchant_reference_2: string },
+  request: OperationRequest,
+): Promise<MutationResult<TransactionView>> {
+  const { accountId } = request.principal;
+  return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
+    const record = await tx.getTransaction(accountId, id, { forUpdate: true });
+    if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    checkIfMatch(record, request.ifMatch);
+    const now = await businessNow(ctx, tx, accountId);
+    const next: TransactionRecord = { ...record, merchantReference2: body.merchant_reference_2, version: record.version + 1, updatedAt: now };
+    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
+    const events = (await tx.listEvents([id])).get(id) ?? [];
+    return { statusCode: 200, body: transactionView(next, events, now), headers: { etag: etagOf(next) } };
+  });
+}
+
+export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ view: TransactionView; etag: string }> {
+  const record = await ctx.store.getTransaction(accountId, id);
+  if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+  const events = (await ctx.store.listEvents([id])).get(id) ?? [];
+  const now = await businessNow(ctx, ctx.store, accountId);
+  return { view: transactionView(record, events, now), etag: etagOf(record) };
+}
+
+export async function listTransactions(
+  ctx: ServiceContext,
+  filter: Omit<TransactionFilter, 'startingAfter'> & { startingAfterId?: string },
+): Promise<TransactionView[]> {
+  const { startingAfterId, ...rest } = filter;
+  let startingAfter: TransactionFilter['startingAfter'];
+  if (startingAfterId !== undefined) {
+    const cursor = await ctx.store.getTransaction(filter.accountId, startingAfterId);
+    if (cursor === undefined) throw new KasseError('INVALID_REQUEST', 'starting_after names no transaction of this account.');
+    startingAfter = { createdAt: cursor.createdAt, id: cursor.id };
+  }
+  const records = await ctx.store.listTransactions({ ...rest, startingAfter });
+  const events = await ctx.store.listEvents(records.map((record) => record.id));
+  const now = await businessNow(ctx, ctx.store, filter.accountId);
+  return records.map((record) => transactionView(record, events.get(record.id) ?? [], now));
+}

@@ -1,0 +1,425 @@
+/**
+ * The storage interface over Kysely: one implementation of the queries, shared by the
+ * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
+ * passed in by the engine module.
+ */
+import { type Kysely, type Selectable, type Transaction, Migrator } from 'kysely';
+import type {
+  AccountRecord,
+  ClientRecord,
+  IdempotencyRecord,
+  Repositories,
+  SessionFilter,
+  SessionRecord,
+  SessionStatus,
+  SigningKeyRecord,
+  Store,
+  TransactionEventRecord,
+  TransactionFilter,
+  TransactionRecord,
+  UserRecord,
+} from './store.js';
+import type { Database, SessionsTable, TransactionsTable } from './schema.js';
+import { migrationProvider } from './migrations.js';
+import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
+import type { PaymentProductType } from '../domain/products.js';
+import { paymentProductOf } from '../domain/products.js';
+
+export interface EngineOptions {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Whether `SELECT ... FOR UPDATE` is understood (PostgreSQL) or writers are already serial (SQLite). */
+  readonly rowLocks: boolean;
+  readonly isRetryable: (error: unknown) => boolean;
+  readonly onClose?: () => Promise<void>;
+}
+
+/** Numbers from bigint columns arrive as strings from pg; amounts must stay exact. */
+function toInt(value: number | string | bigint): number {
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(number)) throw new Error(`Stored integer out of range: ${String(value)}`);
+  return number;
+}
+
+function transactionFromRow(row: Selectable<TransactionsTable>): TransactionRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    sessionId: row.session_id,
+    currency: row.currency,
+    merchantReference: row.merchant_reference,
+    merchantReference2: row.merchant_reference_2,
+    customerEmail: row.customer_email,
+    customerPhone: row.customer_phone,
+    status: row.status as TransactionStatus,
+    state: {
+      paymentProductType: row.payment_product_type as PaymentProductType,
+      authorization: row.authorization_status as AuthorizationStatus,
+      amount: toInt(row.amount),
+      capturedAmount: toInt(row.captured_amount),
+      refundedAmount: toInt(row.refunded_amount),
+      voidedAmount: toInt(row.voided_amount),
+      items: JSON.parse(row.items),
+      authorizedAt: row.authorized_at,
+      authorizationExpiresAt: row.authorization_expires_at,
+    },
+    details: JSON.parse(row.details),
+    eventCount: toInt(row.event_count),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: toInt(row.version),
+  };
+}
+
+function transactionToRow(record: TransactionRecord): TransactionsTable {
+  const { state } = record;
+  return {
+    id: record.id,
+    account_id: record.accountId,
+    session_id: record.sessionId,
+    status: record.status,
+    authorization_status: state.authorization,
+    payment_product: paymentProductOf(state.paymentProductType),
+    payment_product_type: state.paymentProductType,
+    currency: record.currency,
+    amount: state.amount,
+    captured_amount: state.capturedAmount,
+    refunded_amount: state.refundedAmount,
+    voided_amount: state.voidedAmount,
+    merchant_reference: record.merchantReference,
+    merchant_reference_2: record.merchantReference2,
+    customer_email: record.customerEmail,
+    customer_phone: record.customerPhone,
+    authorized_at: state.authorizedAt,
+    authorization_expires_at: state.authorizationExpiresAt,
+    items: JSON.stringify(state.items),
+    details: JSON.stringify(record.details),
+    event_count: record.eventCount,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    version: record.version,
+  };
+}
+
+function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    status: row.status as SessionStatus,
+    transactionId: row.transaction_id,
+    merchantReference: row.merchant_reference,
+    data: JSON.parse(row.data),
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: toInt(row.version),
+  };
+}
+
+function sessionToRow(record: SessionRecord): SessionsTable {
+  return {
+    id: record.id,
+    account_id: record.accountId,
+    status: record.status,
+    transaction_id: record.transactionId,
+    merchant_reference: record.merchantReference,
+    data: JSON.stringify(record.data),
+    expires_at: record.expiresAt,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    version: record.version,
+  };
+}
+
+class KyselyRepositories implements Repositories {
+  constructor(
+    protected readonly db: Kysely<Database> | Transaction<Database>,
+    protected readonly options: EngineOptions,
+  ) {}
+
+  async getAccount(id: string): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && { id: row.id, name: row.name, clockOffsetMs: toInt(row.clock_offset_ms), createdAt: row.created_at };
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('id').execute();
+    return rows.map((row) => ({ id: row.id, name: row.name, clockOffsetMs: toInt(row.clock_offset_ms), createdAt: row.created_at }));
+  }
+
+  async insertAccount(account: AccountRecord): Promise<void> {
+    await this.db
+      .insertInto('accounts')
+      .values({ id: account.id, name: account.name, clock_offset_ms: account.clockOffsetMs, created_at: account.createdAt })
+      .execute();
+  }
+
+  async setClockOffset(accountId: string, clockOffsetMs: number): Promise<void> {
+    await this.db.updateTable('accounts').set({ clock_offset_ms: clockOffsetMs }).where('id', '=', accountId).execute();
+  }
+
+  async getClient(id: string): Promise<ClientRecord | undefined> {
+    const row = await this.db.selectFrom('api_clients').selectAll().where('id', '=', id).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        accountId: row.account_id,
+        name: row.name,
+        secretHash: row.secret_hash,
+        scopes: row.scopes.split(' ').filter(Boolean),
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  async insertClient(client: ClientRecord): Promise<void> {
+    await this.db
+      .insertInto('api_clients')
+      .values({
+        id: client.id,
+        account_id: client.accountId,
+        name: client.name,
+        secret_hash: client.secretHash,
+        scopes: client.scopes.join(' '),
+        created_at: client.createdAt,
+      })
+      .execute();
+  }
+
+  async getUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        email: row.email,
+        passwordHash: row.password_hash,
+        accountIds: row.account_ids.split(' ').filter(Boolean),
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  async insertUser(user: UserRecord): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({
+        id: user.id,
+        email: user.email.toLowerCase(),
+        password_hash: user.passwordHash,
+        account_ids: user.accountIds.join(' '),
+        created_at: user.createdAt,
+      })
+      .execute();
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at').execute();
+    return rows.map((row) => ({
+      kid: row.kid,
+      alg: row.alg,
+      privateJwk: row.private_jwk,
+      publicJwk: row.public_jwk,
+      createdAt: row.created_at,
+    }));
+  }
+
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.db
+      .insertInto('signing_keys')
+      .values({ kid: key.kid, alg: key.alg, private_jwk: key.privateJwk, public_jwk: key.publicJwk, created_at: key.createdAt })
+      .execute();
+  }
+
+  async getSession(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<SessionRecord | undefined> {
+    let query = this.db.selectFrom('sessions').selectAll().where('id', '=', id).where('account_id', '=', accountId);
+    if (options.forUpdate && this.options.rowLocks) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row && sessionFromRow(row);
+  }
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    await this.db.insertInto('sessions').values(sessionToRow(session)).execute();
+  }
+
+  async updateSession(session: SessionRecord, expectedVersion: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set(sessionToRow(session))
+      .where('id', '=', session.id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+    let query = this.db.selectFrom('sessions').selectAll().where('account_id', '=', filter.accountId);
+    if (filter.merchantReference !== undefined) query = query.where('merchant_reference', '=', filter.merchantReference);
+    const after = filter.startingAfter;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(sessionFromRow);
+  }
+
+  async getTransaction(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionRecord | undefined> {
+    let query = this.db.selectFrom('transactions').selectAll().where('id', '=', id).where('account_id', '=', accountId);
+    if (options.forUpdate && this.options.rowLocks) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row && transactionFromRow(row);
+  }
+
+  async insertTransaction(transaction: TransactionRecord): Promise<void> {
+    await this.db.insertInto('transactions').values(transactionToRow(transaction)).execute();
+  }
+
+  async updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean> {
+    const { id: _id, account_id: _account, created_at: _created, ...changes } = transactionToRow(transaction);
+    const result = await this.db
+      .updateTable('transactions')
+      .set(changes)
+      .where('id', '=', transaction.id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]> {
+    let query = this.db.selectFrom('transactions').selectAll().where('account_id', '=', filter.accountId);
+    const anyOf = (column: 'status' | 'payment_product' | 'payment_product_type' | 'currency', values?: readonly string[]) => {
+      if (values === undefined || values.length === 0) return;
+      query = values.length === 1 ? query.where(column, '=', values[0]!) : query.where(column, 'in', [...values]);
+    };
+    anyOf('status', filter.status);
+    anyOf('payment_product', filter.paymentProduct);
+    anyOf('payment_product_type', filter.paymentProductType);
+    anyOf('currency', filter.currency);
+    if (filter.merchantReference !== undefined) query = query.where('merchant_reference', '=', filter.merchantReference);
+    if (filter.merchantReference2 !== undefined) query = query.where('merchant_reference_2', '=', filter.merchantReference2);
+    if (filter.sessionId !== undefined) query = query.where('session_id', '=', filter.sessionId);
+    if (filter.amount !== undefined) query = query.where('amount', '=', filter.amount);
+    if (filter.amountGte !== undefined) query = query.where('amount', '>=', filter.amountGte);
+    if (filter.amountLte !== undefined) query = query.where('amount', '<=', filter.amountLte);
+    if (filter.createdAtGte !== undefined) query = query.where('created_at', '>=', filter.createdAtGte);
+    if (filter.createdAtLte !== undefined) query = query.where('created_at', '<=', filter.createdAtLte);
+    const search = filter.search;
+    if (search !== undefined) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('id', '=', search),
+          eb('session_id', '=', search),
+          eb('merchant_reference', '=', search),
+          eb('merchant_reference_2', '=', search),
+          eb('customer_email', '=', search.toLowerCase()),
+          eb('customer_phone', '=', search),
+        ]),
+      );
+    }
+    const after = filter.startingAfter;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(transactionFromRow);
+  }
+
+  async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto('transaction_events')
+      .values(
+        events.map((event) => ({
+          transaction_id: transactionId,
+          seq: Number(event.id),
+          data: JSON.stringify(event),
+          created_at: event.created_at,
+        })),
+      )
+      .execute();
+  }
+
+  async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
+    const result = new Map<string, TransactionEventRecord[]>(transactionIds.map((id) => [id, []]));
+    if (transactionIds.length === 0) return result;
+    const rows = await this.db
+      .selectFrom('transaction_events')
+      .select(['transaction_id', 'data'])
+      .where('transaction_id', 'in', [...transactionIds])
+      .orderBy('transaction_id')
+      .orderBy('seq')
+      .execute();
+    for (const row of rows) result.get(row.transaction_id)?.push(JSON.parse(row.data));
+    return result;
+  }
+
+  async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return (
+      row && {
+        accountId: row.account_id,
+        key: row.key,
+        fingerprint: row.fingerprint,
+        statusCode: toInt(row.status_code),
+        responseBody: row.response_body,
+        createdAt: row.created_at,
+      }
+    );
+  }
+
+  async insertIdempotency(record: IdempotencyRecord): Promise<void> {
+    await this.db
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: record.accountId,
+        key: record.key,
+        fingerprint: record.fingerprint,
+        status_code: record.statusCode,
+        response_body: record.responseBody,
+        created_at: record.createdAt,
+      })
+      .execute();
+  }
+}
+
+export class KyselyStore extends KyselyRepositories implements Store {
+  readonly engine: 'sqlite' | 'postgres';
+
+  constructor(
+    private readonly kysely: Kysely<Database>,
+    options: EngineOptions,
+  ) {
+    super(kysely, options);
+    this.engine = options.engine;
+  }
+
+  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.kysely.transaction().execute((trx) => fn(new KyselyRepositories(trx, this.options)));
+      } catch (error) {
+        const versionConflict = (error as { retryable?: unknown } | null)?.retryable === true;
+        if (attempt >= 5 || !(versionConflict || this.options.isRetryable(error))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.kysely, provider: migrationProvider });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+    await this.options.onClose?.();
+  }
+}

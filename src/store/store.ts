@@ -1,0 +1,197 @@
+/**
+ * The storage interface. Services depend on this and nothing else; SQLite and
+ * PostgreSQL implement it and pass the same test suite.
+ *
+ * Rules every implementation keeps:
+ * - `transaction(fn)` runs fn atomically: all of its writes commit together or none do.
+ * - `getTransaction(..., { forUpdate: true })` inside a transaction serialises concurrent
+ *   writers of that transaction (a row lock, or the single SQLite writer).
+ * - `updateTransaction` checks the expected version and reports a lost race as false.
+ * - Records returned are plain objects, never rows.
+ */
+import type { TransactionState } from '../domain/transaction.js';
+import type { TransactionStatus } from '../domain/status.js';
+
+export interface AccountRecord {
+  readonly id: string;
+  readonly name: string;
+  /** Test clock offset for sandbox accounts (milliseconds ahead of real time). */
+  readonly clockOffsetMs: number;
+  readonly createdAt: string;
+}
+
+export interface ClientRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly name: string;
+  readonly secretHash: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly passwordHash: string;
+  readonly accountIds: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateJwk: string;
+  readonly publicJwk: string;
+  readonly createdAt: string;
+}
+
+export type SessionStatus = 'ACTIVE' | 'PAID' | 'CANCELLED';
+
+export interface SessionRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly status: SessionStatus;
+  readonly transactionId: string | null;
+  readonly merchantReference: string;
+  /** The session as created (Dintero's shape), plus its events. */
+  readonly data: SessionData;
+  readonly expiresAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+export interface SessionData {
+  readonly url: Record<string, unknown>;
+  readonly order: Record<string, unknown>;
+  readonly customer?: Record<string, unknown>;
+  readonly configuration: Record<string, unknown>;
+  readonly profile_id?: string;
+  readonly metadata?: Record<string, unknown>;
+  readonly events: readonly SessionEvent[];
+}
+
+export interface SessionEvent {
+  readonly id: string;
+  readonly name: string;
+  readonly created_at: string;
+  readonly details?: Record<string, unknown>;
+}
+
+/** Transaction facts that are not money: copied from the session at payment. */
+export interface TransactionDetails {
+  readonly customer?: Record<string, unknown>;
+  readonly shipping_address?: Record<string, unknown>;
+  readonly billing_address?: Record<string, unknown>;
+  readonly shipping_option?: Record<string, unknown>;
+  readonly card?: Record<string, unknown>;
+  readonly url: { readonly callback_url?: string; readonly redirect_url?: string };
+  readonly metadata?: Record<string, unknown>;
+  readonly initiating_system_request_headers?: Record<string, string>;
+  /** Sandbox settings chosen at payment (provider answers for later operations). */
+  readonly sandbox?: Record<string, unknown>;
+}
+
+export interface TransactionRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly sessionId: string;
+  readonly currency: string;
+  readonly merchantReference: string;
+  readonly merchantReference2: string | null;
+  readonly customerEmail: string | null;
+  readonly customerPhone: string | null;
+  readonly status: TransactionStatus;
+  readonly state: TransactionState;
+  readonly details: TransactionDetails;
+  /** Events appended so far; the next event's id is eventCount + 1. */
+  readonly eventCount: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly version: number;
+}
+
+/** A stored event, in Dintero's TransactionEvent shape. Append-only. */
+export interface TransactionEventRecord {
+  readonly id: string;
+  readonly event: string;
+  readonly success: boolean;
+  readonly transaction_status: string;
+  readonly created_at: string;
+  readonly [field: string]: unknown;
+}
+
+export interface IdempotencyRecord {
+  readonly accountId: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly statusCode: number;
+  readonly responseBody: string;
+  readonly createdAt: string;
+}
+
+export interface TransactionFilter {
+  readonly accountId: string;
+  readonly limit: number;
+  readonly startingAfter?: { readonly createdAt: string; readonly id: string };
+  readonly status?: readonly string[];
+  readonly paymentProduct?: readonly string[];
+  readonly paymentProductType?: readonly string[];
+  readonly currency?: readonly string[];
+  readonly merchantReference?: string;
+  readonly merchantReference2?: string;
+  readonly sessionId?: string;
+  readonly amount?: number;
+  readonly amountGte?: number;
+  readonly amountLte?: number;
+  readonly createdAtGte?: string;
+  readonly createdAtLte?: string;
+  readonly search?: string;
+}
+
+export interface SessionFilter {
+  readonly accountId: string;
+  readonly limit: number;
+  readonly startingAfter?: { readonly createdAt: string; readonly id: string };
+  readonly merchantReference?: string;
+}
+
+/** Everything a service may read or write; the same methods inside and outside a transaction. */
+export interface Repositories {
+  getAccount(id: string): Promise<AccountRecord | undefined>;
+  listAccounts(): Promise<AccountRecord[]>;
+  insertAccount(account: AccountRecord): Promise<void>;
+  setClockOffset(accountId: string, clockOffsetMs: number): Promise<void>;
+
+  getClient(id: string): Promise<ClientRecord | undefined>;
+  insertClient(client: ClientRecord): Promise<void>;
+
+  getUserByEmail(email: string): Promise<UserRecord | undefined>;
+  insertUser(user: UserRecord): Promise<void>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  getSession(accountId: string, id: string, options?: { forUpdate?: boolean }): Promise<SessionRecord | undefined>;
+  insertSession(session: SessionRecord): Promise<void>;
+  updateSession(session: SessionRecord, expectedVersion: number): Promise<boolean>;
+  listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
+
+  getTransaction(accountId: string, id: string, options?: { forUpdate?: boolean }): Promise<TransactionRecord | undefined>;
+  insertTransaction(transaction: TransactionRecord): Promise<void>;
+  updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean>;
+  listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]>;
+  appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void>;
+  listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>>;
+
+  getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  insertIdempotency(record: IdempotencyRecord): Promise<void>;
+}
+
+export interface Store extends Repositories {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Runs fn in one database transaction; retries it when the engine reports a serialization failure. */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
