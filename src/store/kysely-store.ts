@@ -20,7 +20,7 @@ import type {
   UserRecord,
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider } from './migrations/index.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
 import type { PaymentProductType } from '../domain/products.js';
 import { paymentProductOf } from '../domain/products.js';

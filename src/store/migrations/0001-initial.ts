@@ -1,10 +1,7 @@
-/**
- * Schema migrations, written once with Kysely's schema builder for every engine.
- * Append new migrations; never edit one that has shipped.
- */
-import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+/** Accounts, clients, users, signing keys, sessions, transactions, events, idempotency keys. */
+import { type Kysely, type Migration, sql } from 'kysely';
 
-const initial: Migration = {
+export const initial: Migration = {
   async up(db: Kysely<any>) {
     await db.schema
       .createTable('accounts')
@@ -123,12 +120,3 @@ const initial: Migration = {
   },
 };
 
-export const migrations: Record<string, Migration> = {
-  '0001_initial': initial,
-};
-
-export const migrationProvider: MigrationProvider = {
-  async getMigrations() {
-    return migrations;
-  },
-};

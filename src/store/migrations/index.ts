@@ -1,0 +1,16 @@
+/**
+ * Schema migrations, written with Kysely's schema builder so every engine runs the same
+ * ones. One file per migration; append new ones here, never edit one that has shipped.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import { initial } from './0001-initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};
