@@ -18,6 +18,7 @@ import { installAuthentication, tokenRoutes } from './auth.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
+import { checkoutPageRoutes } from './routes/checkout-page.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -85,6 +86,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   tokenRoutes(server, tokens);
   sessionRoutes(server, context);
   transactionRoutes(server, context);
+  checkoutPageRoutes(server, context);
   systemRoutes(server);
   await server.ready();
   return { server, context };
