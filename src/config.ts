@@ -10,6 +10,18 @@ export interface Config {
   readonly adminEmail?: string;
   readonly adminPassword?: string;
   readonly logLevel: string;
+  /** PostgreSQL only: connections per process (`DATABASE_POOL_SIZE`, default 10). */
+  readonly databasePoolSize?: number;
+  /** PostgreSQL only: per-statement timeout in ms, lock waits included (`DATABASE_STATEMENT_TIMEOUT_MS`, default 30000; 0 disables). */
+  readonly databaseStatementTimeoutMs?: number;
+}
+
+function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${text}`);
+  return value;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -29,5 +41,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     ...(o.KASSE_ADMIN_EMAIL ? { adminEmail: o.KASSE_ADMIN_EMAIL } : {}),
     ...(o.KASSE_ADMIN_PASSWORD ? { adminPassword: o.KASSE_ADMIN_PASSWORD } : {}),
     logLevel: env.LOG_LEVEL || 'info',
+    databasePoolSize: optionalInteger(env, 'DATABASE_POOL_SIZE', 2),
+    databaseStatementTimeoutMs: optionalInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0),
   };
 }

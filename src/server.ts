@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { openStore } from './store/open-store.js';
-import { bootstrap } from './services/accounts.js';
+import { bootstrap, type BootstrapReport } from './services/accounts.js';
 import { buildApp, type App } from './http/app.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Store } from './store/store.js';
@@ -14,12 +14,33 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: { clock?: Clock; logger?: Logger; print?: (line: string) => void } = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.logLevel });
+export interface ServerOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly print?: (line: string) => void;
+  /** Migrate and bootstrap before listening (default). Cluster workers skip it: the primary did it. */
+  readonly setup?: boolean;
+}
+
+function storeOptions(config: Config) {
+  return { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs };
+}
+
+/** Opens the store, migrates and bootstraps, printing generated secrets once. */
+export async function prepareStore(config: Config, options: Pick<ServerOptions, 'clock' | 'print'> = {}): Promise<Store> {
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore(config.databaseUrl);
-  const report = await bootstrap(store, config, clock.now().toISOString());
+  const store = await openStore(config.databaseUrl, storeOptions(config));
+  try {
+    printBootstrapReport(await bootstrap(store, config, clock.now().toISOString()), config, print);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+function printBootstrapReport(report: BootstrapReport, config: Config, print: (line: string) => void): void {
   if (report.accountCreated) print(`Created account ${config.accountId}.`);
   if (report.generatedClient) {
     print(`Created API client for ${config.accountId} (shown once, store it now):`);
@@ -33,6 +54,15 @@ export async function startServer(config: Config, options: { clock?: Clock; logg
   } else if (report.createdUserEmail) {
     print(`Created backoffice user ${report.createdUserEmail}.`);
   }
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const store =
+    options.setup === false
+      ? await openStore(config.databaseUrl, { ...storeOptions(config), migrate: false })
+      : await prepareStore(config, options);
   // The public URL depends on the port actually bound when PORT=0, so the app is built after listen picks it.
   let publicUrl = config.publicUrl;
   const app = await buildApp({ store, clock, logger, publicUrl: publicUrl || 'http://pending' });

@@ -22,7 +22,10 @@ interface LoadedKey {
   readonly publicKey: CryptoKey;
 }
 
-/** Creates the first signing key if the database has none. Safe to run from several processes. */
+/**
+ * Creates the first signing key if the database has none. Check-then-insert: processes that
+ * may start together call it under `store.withStartupLock` (bootstrap and `kasse migrate` do).
+ */
 export async function ensureSigningKey(repos: Repositories, now: string): Promise<void> {
   if ((await repos.listSigningKeys()).length > 0) return;
   const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });

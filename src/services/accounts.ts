@@ -83,7 +83,12 @@ export interface BootstrapReport {
  * configured account with a client and a user; with explicit variables it adds whatever
  * they name that is missing.
  */
-export async function bootstrap(store: Store, config: BootstrapConfig, now: string): Promise<BootstrapReport> {
+export function bootstrap(store: Store, config: BootstrapConfig, now: string): Promise<BootstrapReport> {
+  // Processes starting together on one database take turns, so each thing is created once.
+  return store.withStartupLock(() => bootstrapUnlocked(store, config, now));
+}
+
+async function bootstrapUnlocked(store: Store, config: BootstrapConfig, now: string): Promise<BootstrapReport> {
   await ensureSigningKey(store, now);
   const firstStart = (await store.listAccounts()).length === 0;
   const accountCreated = await createAccount(store, { id: config.accountId, now });

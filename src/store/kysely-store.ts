@@ -4,6 +4,7 @@
  * passed in by the engine module.
  */
 import { type Kysely, type Selectable, type Transaction, Migrator } from 'kysely';
+import { IdempotencyKeyTaken } from './store.js';
 import type {
   AccountRecord,
   ClientRecord,
@@ -30,6 +31,16 @@ export interface EngineOptions {
   /** Whether `SELECT ... FOR UPDATE` is understood (PostgreSQL) or writers are already serial (SQLite). */
   readonly rowLocks: boolean;
   readonly isRetryable: (error: unknown) => boolean;
+  /** Whether the error is a unique-constraint violation (another writer stored the same key first). */
+  readonly isUniqueViolation: (error: unknown) => boolean;
+  /**
+   * Runs fn while holding a lock that every process sharing the database respects, handing
+   * it the connection to use for work that needs it (migrations). Without one, start-up work
+   * is only serialised within this process, which is all a one-process engine needs.
+   */
+  readonly withStartupLock?: <T>(fn: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+  /** Where Kysely keeps its migration bookkeeping, when the engine has schemas. */
+  readonly migrationTableSchema?: (db: Kysely<Database>) => Promise<string | undefined>;
   readonly onClose?: () => Promise<void>;
 }
 
@@ -375,22 +386,29 @@ class KyselyRepositories implements Repositories {
   }
 
   async insertIdempotency(record: IdempotencyRecord): Promise<void> {
-    await this.db
-      .insertInto('idempotency_keys')
-      .values({
-        account_id: record.accountId,
-        key: record.key,
-        fingerprint: record.fingerprint,
-        status_code: record.statusCode,
-        response_body: record.responseBody,
-        created_at: record.createdAt,
-      })
-      .execute();
+    try {
+      await this.db
+        .insertInto('idempotency_keys')
+        .values({
+          account_id: record.accountId,
+          key: record.key,
+          fingerprint: record.fingerprint,
+          status_code: record.statusCode,
+          response_body: record.responseBody,
+          created_at: record.createdAt,
+        })
+        .execute();
+    } catch (error) {
+      if (this.options.isUniqueViolation(error)) throw new IdempotencyKeyTaken(record.accountId, record.key, { cause: error });
+      throw error;
+    }
   }
 }
 
 export class KyselyStore extends KyselyRepositories implements Store {
   readonly engine: 'sqlite' | 'postgres';
+  /** Start-up sections of this process, one after another (the engine's lock covers other processes). */
+  private startupQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -412,10 +430,25 @@ export class KyselyStore extends KyselyRepositories implements Store {
     }
   }
 
+  withStartupLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.startupSection(() => fn());
+  }
+
+  private startupSection<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const locked = this.options.withStartupLock;
+    const run = () => (locked ? locked(fn) : fn(this.kysely));
+    const result = this.startupQueue.then(run, run);
+    this.startupQueue = result.catch(() => undefined);
+    return result;
+  }
+
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.kysely, provider: migrationProvider });
-    const { error } = await migrator.migrateToLatest();
-    if (error) throw error;
+    await this.startupSection(async (db) => {
+      const migrationTableSchema = await this.options.migrationTableSchema?.(db);
+      const migrator = new Migrator({ db, provider: migrationProvider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+    });
   }
 
   async close(): Promise<void> {

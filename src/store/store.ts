@@ -188,10 +188,33 @@ export interface Repositories {
   insertIdempotency(record: IdempotencyRecord): Promise<void>;
 }
 
+/**
+ * Raised by `insertIdempotency` when the account already has a record for the key: another
+ * writer (possibly another process) stored its answer first. Inside `transaction()` the
+ * attempt is lost; the caller reads the stored answer once it has rolled back.
+ */
+export class IdempotencyKeyTaken extends Error {
+  constructor(
+    readonly accountId: string,
+    readonly key: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Idempotency key already stored for account ${accountId}`, options);
+    this.name = 'IdempotencyKeyTaken';
+  }
+}
+
 export interface Store extends Repositories {
   readonly engine: 'sqlite' | 'postgres';
   /** Runs fn in one database transaction; retries it when the engine reports a serialization failure. */
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn (start-up work: migrations, bootstrap) while no other start-up section runs on
+   * the same database, in this process or, where the engine is shared, in another. Not
+   * reentrant: fn must not call it again.
+   */
+  withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Brings the schema up to date, under the start-up lock. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 }

@@ -23,5 +23,9 @@ export function openSqliteStore(path: string): KyselyStore {
     engine: 'sqlite',
     rowLocks: false,
     isRetryable: (error) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY',
+    isUniqueViolation: (error) => {
+      const code = (error as { code?: string } | null)?.code;
+      return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+    },
   });
 }

@@ -1,0 +1,105 @@
+/**
+ * The PostgreSQL engine: the shared Kysely store over a `pg` pool, for several Kasse
+ * processes on one database.
+ *
+ * - Concurrent writers of one transaction or session are serialised by row locks
+ *   (`SELECT ... FOR UPDATE`), held until commit; the version check stays as a second guard.
+ * - Serialization failures and deadlocks (SQLSTATE 40001, 40P01) make the store re-run
+ *   the whole storage transaction.
+ * - Start-up work (migrations, bootstrap) runs under a session-level advisory lock, so
+ *   processes that start together take turns instead of racing.
+ * - Every connection carries a statement timeout and an idle-in-transaction timeout, so a
+ *   stuck client cannot hold row locks for ever.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
+import type { Database } from '../schema.js';
+import { KyselyStore } from '../kysely-store.js';
+
+export interface PostgresOptions {
+  /** Connections in this process's pool (at least 2: start-up holds one while using another). Default 10. */
+  readonly poolSize?: number;
+  /** Per-statement limit, lock waits included; 0 disables. Default 30 s. */
+  readonly statementTimeoutMs?: number;
+  /** A transaction left idle this long is ended by the server, releasing its locks. Default 60 s. */
+  readonly idleInTransactionTimeoutMs?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+/** Advisory lock key for start-up work: the bytes of "kasseup" as an integer. */
+const STARTUP_LOCK_KEY = 0x6b61737365757n;
+const INT8_OID = 20;
+
+/** int8 as a number when it fits exactly; otherwise the text, which the store refuses loudly. */
+function parseInt8(text: string): number | string {
+  const number = Number(text);
+  return Number.isSafeInteger(number) ? number : text;
+}
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return parseInt8;
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+  },
+} as pg.CustomTypesConfig;
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Opens a pool on a `postgres://` or `postgresql://` URL. Migrations are the caller's call. */
+export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyStore {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Math.max(2, options.poolSize ?? DEFAULT_POOL_SIZE),
+    statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'kasse',
+    types,
+  });
+  // An idle connection dropped by the server (restart, failover) must not take the process
+  // down; the pool discards it and the next query opens a fresh one.
+  pool.on('error', () => {});
+  return postgresStore(new PostgresDialect({ pool }));
+}
+
+/**
+ * The store over any dialect that speaks PostgreSQL (a `pg` pool, or PGlite in tests):
+ * the engine rules above, independent of how connections are made.
+ */
+export function postgresStore(dialect: Dialect): KyselyStore {
+  const kysely = new Kysely<Database>({ dialect });
+  return new KyselyStore(kysely, {
+    engine: 'postgres',
+    rowLocks: true,
+    isRetryable: (error) => {
+      const state = sqlState(error);
+      return state === '40001' || state === '40P01';
+    },
+    isUniqueViolation: (error) => sqlState(error) === '23505',
+    async withStartupLock(fn) {
+      return kysely.connection().execute(async (connection) => {
+        // Waiting for another process's migrations must not hit the statement timeout, nor
+        // may the migrations themselves (an index build on a large table takes a while).
+        await sql`select set_config('statement_timeout', '0', false)`.execute(connection);
+        await sql`select pg_advisory_lock(${sql.lit(STARTUP_LOCK_KEY)})`.execute(connection);
+        try {
+          return await fn(connection);
+        } finally {
+          await sql`select pg_advisory_unlock(${sql.lit(STARTUP_LOCK_KEY)})`.execute(connection);
+          await sql`reset statement_timeout`.execute(connection);
+        }
+      });
+    },
+    async migrationTableSchema(db) {
+      // Kysely finds its bookkeeping tables by name in any schema; name ours, so another
+      // schema's `kysely_migration` (another app, another test) is never mistaken for it.
+      const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+      return rows[0]?.schema ?? undefined;
+    },
+  });
+}
