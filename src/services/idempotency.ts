@@ -2,11 +2,17 @@
  * Idempotent mutations. The answer to the first request with a key is stored with the
  * key in the same database transaction as its effect, so a retry either finds both or
  * neither. A retry with another request is 422; one arriving while the first is still
- * running is 409.
+ * running in this process is 409.
+ *
+ * Another process sharing the database cannot see this process's in-flight keys. There the
+ * second request waits on the first one's locks and, once the first has committed, its own
+ * attempt fails: its insert of the key collides (IdempotencyKeyTaken), or the first one's
+ * effect makes it invalid (a KasseError such as "nothing left to capture"). Either way it
+ * rolls back and then answers with what the first one stored.
  */
 import { createHash } from 'node:crypto';
-import { KasseError } from '../domain/errors.js';
-import type { Repositories, Store } from '../store/store.js';
+import { KasseError, isKasseError } from '../domain/errors.js';
+import { IdempotencyKeyTaken, type IdempotencyRecord, type Repositories, type Store } from '../store/store.js';
 
 export interface MutationResult<T> {
   readonly statusCode: number;
@@ -22,6 +28,11 @@ export function requestFingerprint(method: string, path: string, body: unknown):
 }
 
 const inFlight = new Set<string>();
+
+function replay<T>(stored: IdempotencyRecord, fingerprint: string): MutationResult<T> {
+  if (stored.fingerprint !== fingerprint) throw new KasseError('IDEMPOTENCY_KEY_REUSED');
+  return { statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) as T, replayed: true };
+}
 
 export async function idempotentMutation<T>(
   store: Store,
@@ -39,10 +50,7 @@ export async function idempotentMutation<T>(
   try {
     return await store.transaction(async (tx) => {
       const stored = await tx.getIdempotency(accountId, idempotency.key);
-      if (stored !== undefined) {
-        if (stored.fingerprint !== idempotency.fingerprint) throw new KasseError('IDEMPOTENCY_KEY_REUSED');
-        return { statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) as T, replayed: true };
-      }
+      if (stored !== undefined) return replay<T>(stored, idempotency.fingerprint);
       const result = await work(tx);
       await tx.insertIdempotency({
         accountId,
@@ -54,6 +62,14 @@ export async function idempotentMutation<T>(
       });
       return { ...result, replayed: false };
     });
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyTaken || isKasseError(error))) throw error;
+    // Our attempt has rolled back; a request with this key that another process committed
+    // meanwhile is the answer.
+    const stored = await store.getIdempotency(accountId, idempotency.key);
+    if (stored !== undefined) return replay<T>(stored, idempotency.fingerprint);
+    if (error instanceof IdempotencyKeyTaken) throw new KasseError('IDEMPOTENCY_KEY_IN_USE');
+    throw error;
   } finally {
     inFlight.delete(slot);
   }
