@@ -1,7 +1,8 @@
 /** The `kasse` command. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv } from './config.js';
 import { startServer } from './server.js';
+import { isClusterWorker, runPrimary, workersRefusal } from './cluster.js';
 import { openStore } from './store/open-store.js';
 import { createAccount, createClient, createUser } from './services/accounts.js';
 import { isKasseError } from './domain/errors.js';
@@ -19,11 +20,28 @@ async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) =
   }
 }
 
+function workerCount(text: string): number {
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1 || count > 256) throw new InvalidArgumentError('expected an integer from 1 to 256.');
+  return count;
+}
+
 program
   .command('serve')
   .description('serve the API, the hosted checkout page and the backoffice')
-  .action(async () => {
-    const server = await startServer(configFromEnv());
+  .option('--workers <n>', 'processes sharing the port (node cluster); PostgreSQL only', workerCount, 1)
+  .action(async (options: { workers: number }) => {
+    const config = configFromEnv();
+    if (!isClusterWorker() && options.workers > 1) {
+      const refusal = workersRefusal(config.databaseUrl);
+      if (refusal !== undefined) {
+        console.error(`kasse: ${refusal}`);
+        process.exit(1);
+      }
+      await runPrimary(config, options.workers);
+      return;
+    }
+    const server = await startServer(config, { setup: !isClusterWorker() });
     const stop = async () => {
       await server.close();
       process.exit(0);
@@ -37,7 +55,7 @@ program
   .description('apply database migrations and exit')
   .action(async () => {
     await withStore(async (store) => {
-      await ensureSigningKey(store, new Date().toISOString());
+      await store.withStartupLock(() => ensureSigningKey(store, new Date().toISOString()));
     });
     console.log('Migrations applied.');
   });
