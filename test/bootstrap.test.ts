@@ -72,7 +72,7 @@ test('first start bootstraps once; a restart with the same variables changes not
     assert.match(first.output(), /Created backoffice user \(shown once\): admin@kasse\.local \/ \S+/);
     const issued = await token(first.url, 'T00000001', clientId!, secret!);
     assert.equal(issued.status, 200);
-    const body = await issued.json();
+    const body = (await issued.json()) as { token_type: string; expires_in: number };
     assert.equal(body.token_type, 'Bearer');
     assert.equal(body.expires_in, 14400);
     await stop(first);

@@ -49,6 +49,19 @@ export function installErrorHandler(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Errors Fastify raises before routing (a malformed percent-encoding, a path parameter over
+ * maxParamLength), which bypass setErrorHandler: passed to Fastify as `frameworkErrors`.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    reply.status(400).send(errorBody('INVALID_REQUEST', error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid.' : 'A path parameter is too long.'));
+    return;
+  }
+  request.log.error({ err: error, requestId: request.id }, 'unexpected framework error');
+  reply.status(500).send(errorBody('INTERNAL_ERROR', errorCatalogue.INTERNAL_ERROR.message, [], request.id));
+}
+
 /** Framework 4xx messages are about the request (e.g. bad JSON); keep them short and free of internals. */
 function safeMessage(error: FastifyError): string {
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) return 'The body is not valid JSON.';

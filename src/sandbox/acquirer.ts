@@ -29,7 +29,7 @@ export function sandboxCard(type: PaymentProductType): Record<string, unknown> |
   return {
     brand: 'Visa',
     masked_pan: '411111******1111',
-    expiry_date: '12/30',
+    expiry_date: '12/2030',
     type: 'Credit Card',
     country: 'NO',
   };

@@ -1,10 +1,12 @@
 /**
- * Test harness: a real app on an in-memory SQLite store (or a given DATABASE_URL), with
- * helpers that go through HTTP exactly as a Dintero client would (token → session → pay).
+ * Test harness: a real app on a fresh store, with helpers that go through HTTP exactly as a
+ * Dintero client would (token → session → pay). The store is an in-memory SQLite database
+ * unless the suite names another URL or `KASSE_TEST_DATABASE_URL` is set (`npm test` sets it
+ * to run every HTTP suite a second time on PostgreSQL; see test/support/test-store.ts).
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type App } from '../../src/http/app.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openTestStore } from './test-store.js';
 import { bootstrap, createAccount, createClient } from '../../src/services/accounts.js';
 import { ManualClock } from '../../src/clock.js';
 import type { Store } from '../../src/store/store.js';
@@ -23,8 +25,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The engine this run tests: `KASSE_TEST_DATABASE_URL`, or in-memory SQLite. */
+export function testDatabaseUrl(): string {
+  return process.env.KASSE_TEST_DATABASE_URL || 'sqlite::memory:';
+}
+
 export async function startHarness(options: { databaseUrl?: string } = {}): Promise<Harness> {
-  const store = await openStore(options.databaseUrl ?? 'sqlite::memory:');
+  const testStore = await openTestStore(options.databaseUrl ?? testDatabaseUrl());
+  const store = testStore.store;
   const clock = new ManualClock(new Date());
   await bootstrap(store, { accountId: 'T00000001', clientId: 'test-client', clientSecret: 'test-secret' }, clock.now().toISOString());
   const app = await buildApp({ store, clock, logger: false, publicUrl: PUBLIC_URL });
@@ -57,7 +65,7 @@ export async function startHarness(options: { databaseUrl?: string } = {}): Prom
     },
     async close() {
       await app.server.close();
-      await store.close();
+      await testStore.release();
     },
   };
   return harness;
@@ -73,6 +81,8 @@ export interface OrderOptions {
   readonly token?: string;
   readonly outcome?: string;
   readonly customer?: Record<string, unknown>;
+  readonly partialPayment?: boolean;
+  readonly merchantReference2?: string;
 }
 
 /** Two lines of 600 and 400 (total 1000) unless items or amount say otherwise. */
@@ -83,24 +93,30 @@ export function defaultItems(): Array<Record<string, unknown>> {
   ];
 }
 
-export async function createSession(h: Harness, options: OrderOptions = {}): Promise<string> {
+/** The body createSession sends (without `profile_id`): Dintero's session shape. */
+export function sessionPayload(options: OrderOptions = {}): Record<string, unknown> {
   const items = options.items ?? (options.amount === undefined ? defaultItems() : undefined);
+  return {
+    url: { return_url: 'https://shop.example/return' },
+    order: {
+      amount: options.amount ?? 1000,
+      currency: options.currency ?? 'NOK',
+      merchant_reference: options.merchantReference ?? `order-${Math.random().toString(36).slice(2, 10)}`,
+      ...(options.merchantReference2 !== undefined ? { merchant_reference_2: options.merchantReference2 } : {}),
+      ...(items ? { items } : {}),
+      ...(options.shippingOption ? { shipping_option: options.shippingOption } : {}),
+      ...(options.partialPayment !== undefined ? { partial_payment: options.partialPayment } : {}),
+    },
+    ...(options.customer ? { customer: options.customer } : {}),
+  };
+}
+
+export async function createSession(h: Harness, options: OrderOptions = {}): Promise<string> {
   const response = await h.request({
     method: 'POST',
     url: '/v1/sessions-profile',
     headers: { authorization: `Bearer ${options.token ?? h.token}` },
-    payload: {
-      profile_id: 'default',
-      url: { return_url: 'https://shop.example/return' },
-      order: {
-        amount: options.amount ?? 1000,
-        currency: options.currency ?? 'NOK',
-        merchant_reference: options.merchantReference ?? `order-${Math.random().toString(36).slice(2, 10)}`,
-        ...(items ? { items } : {}),
-        ...(options.shippingOption ? { shipping_option: options.shippingOption } : {}),
-      },
-      ...(options.customer ? { customer: options.customer } : {}),
-    },
+    payload: { profile_id: 'default', ...sessionPayload(options) },
   });
   if (response.statusCode !== 200) throw new Error(`session create failed: ${response.statusCode} ${response.body}`);
   return response.json().id;
@@ -131,4 +147,69 @@ export function operation(h: Harness, transactionId: string, name: string, paylo
 export async function getTransaction(h: Harness, transactionId: string, token = h.token) {
   const response = await h.request({ method: 'GET', url: `/v1/transactions/${transactionId}`, headers: { authorization: `Bearer ${token}` } });
   return response;
+}
+
+/** `Authorization: Bearer <token>` (the default token unless another is given). */
+export function bearer(h: Harness, token = h.token): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** The customer-facing pay call (no token). */
+export function pay(h: Harness, sessionId: string, body: Record<string, unknown> = { payment_product_type: 'klarna.klarna' }, headers: Record<string, string> = {}) {
+  return h.request({ method: 'POST', url: `/v1/sessions/${sessionId}/pay`, headers, payload: body as InjectOptions['payload'] });
+}
+
+/** A transaction event as the API shows it (the fields tests look at). */
+export interface EventBody {
+  readonly id: string;
+  readonly event: string;
+  readonly success: boolean;
+  readonly amount?: number;
+  readonly transaction_status: string;
+  readonly items?: Array<Record<string, unknown>>;
+  readonly event_reference?: string;
+  readonly created_by?: string;
+  readonly request_headers?: Record<string, string>;
+  readonly error?: { code: string; message: string };
+  readonly [field: string]: unknown;
+}
+
+/** A transaction line as the API shows it. */
+export interface ItemBody {
+  readonly line_id: string;
+  readonly amount: number;
+  readonly captured_amount: number;
+  readonly refunded_amount: number;
+  readonly [field: string]: unknown;
+}
+
+/** A transaction as the API shows it (the fields tests look at). */
+export interface TransactionBody {
+  readonly id: string;
+  readonly session_id: string;
+  readonly status: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly payment_product: string;
+  readonly payment_product_type: string;
+  readonly merchant_reference: string;
+  readonly merchant_reference_2?: string;
+  readonly captured_amount: number;
+  readonly refunded_amount: number;
+  readonly voided_amount: number;
+  readonly remaining_capture_amount: number;
+  readonly remaining_refund_amount: number;
+  readonly authorization_expires_at: string | null;
+  readonly items: ItemBody[];
+  readonly events: EventBody[];
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly [field: string]: unknown;
+}
+
+/** GET /v1/transactions/{id}, which must answer 200; the body and its ETag. */
+export async function readTransaction(h: Harness, transactionId: string, token = h.token): Promise<TransactionBody & { readonly etag: string }> {
+  const response = await getTransaction(h, transactionId, token);
+  if (response.statusCode !== 200) throw new Error(`get transaction failed: ${response.statusCode} ${response.body}`);
+  return { ...(response.json() as TransactionBody), etag: String(response.headers.etag) };
 }
