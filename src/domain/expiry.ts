@@ -35,6 +35,16 @@ export function freshExpiry(type: PaymentProductType, authorizedAt: string, star
   return minIso(addDays(start, days), authorizationCeiling(type, authorizedAt));
 }
 
+/**
+ * Klarna: the remainder after a partial capture gets a fresh window from `now`, but never a
+ * shorter one than it already has (e.g. after an explicit extension).
+ */
+export function renewedExpiry(type: PaymentProductType, authorizedAt: string, nominalExpiry: string | null, now: string): string | null {
+  const fresh = freshExpiry(type, authorizedAt, now);
+  if (fresh === null || nominalExpiry === null) return fresh;
+  return Date.parse(nominalExpiry) > Date.parse(fresh) ? nominalExpiry : fresh;
+}
+
 /** The expiry in force at `now`, applying Klarna's automatic extensions. */
 export function effectiveExpiry(
   type: PaymentProductType,

@@ -9,10 +9,10 @@
  *   the status is always deriveStatus(authorization, counters).
  */
 import { KasseError } from './errors.js';
-import { type Amount, addAmounts, sumAmounts } from './money.js';
+import { type Amount, addAmounts, isAmount, sumAmounts } from './money.js';
 import { capabilitiesOf, type PaymentProductType } from './products.js';
 import { type AuthorizationStatus, type TransactionStatus, deriveStatus, isCapturableStatus } from './status.js';
-import { effectiveExpiry, extendedExpiry, freshExpiry, isExpired } from './expiry.js';
+import { effectiveExpiry, extendedExpiry, freshExpiry, isExpired, renewedExpiry } from './expiry.js';
 
 /** An order line as Dintero sends it; fields the domain does not use are kept as given. */
 export interface OrderItem {
@@ -124,6 +124,7 @@ export function openTransaction(input: OpenTransactionInput): Decision {
     throw new KasseError('INVALID_REQUEST', `Outcome on_hold is not possible for ${input.paymentProductType}.`);
   }
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new KasseError('INVALID_AMOUNT');
+  checkItemAmounts(input.items);
   checkUniqueLines(input.items);
   const initiated: TransactionState = {
     paymentProductType: input.paymentProductType,
@@ -233,7 +234,7 @@ export function capture(state: TransactionState, request: CaptureRequest, now: s
     items: applyToLines(state.items, lineAmounts, (line, amount) => ({ ...line, captured_amount: line.captured_amount + amount })),
     authorizationExpiresAt:
       leftToCapture && state.paymentProductType === 'klarna.klarna' && state.authorizedAt !== null
-        ? freshExpiry(state.paymentProductType, state.authorizedAt, now)
+        ? renewedExpiry(state.paymentProductType, state.authorizedAt, state.authorizationExpiresAt, now)
         : state.authorizationExpiresAt,
   };
   return {
@@ -392,6 +393,7 @@ export function updateAuthorization(state: TransactionState, request: UpdateAuth
 }
 
 function replaceItems(state: TransactionState, items: readonly OrderItem[], amount: Amount): TransactionItem[] {
+  checkItemAmounts(items);
   checkUniqueLines(items);
   if (sumAmounts(items, (item) => item.amount) !== amount) {
     throw new KasseError('ITEMS_AMOUNT_MISMATCH', `The items add up to ${sumAmounts(items, (item) => item.amount)}, not ${amount}.`);
@@ -416,6 +418,13 @@ function checkPositive(amount: Amount): void {
   if (!Number.isSafeInteger(amount) || amount <= 0) throw new KasseError('INVALID_AMOUNT');
 }
 
+/** Line amounts are money too: a negative or fractional one would break the per-line counters. */
+function checkItemAmounts(items: readonly OrderItem[]): void {
+  for (const item of items) {
+    if (!isAmount(item.amount)) throw new KasseError('INVALID_AMOUNT', `Line ${item.line_id} has amount ${item.amount}: not an integer amount of minor units.`);
+  }
+}
+
 function checkUniqueLines(items: readonly OrderItem[]): void {
   const seen = new Set<string>();
   for (const item of items) {
@@ -431,6 +440,7 @@ function checkedLineAmounts(
   amount: Amount,
   available: (line: TransactionItem) => Amount,
 ): Map<string, Amount> {
+  checkItemAmounts(items);
   checkUniqueLines(items);
   const total = sumAmounts(items, (item) => item.amount);
   if (total !== amount) throw new KasseError('ITEMS_AMOUNT_MISMATCH', `The items add up to ${total}, not ${amount}.`);
