@@ -43,6 +43,7 @@ export const errorCatalogue = {
   SESSION_NOT_PAYABLE: { status: 409, message: 'The session cannot be paid: it is paid, cancelled or expired.' },
   SESSION_NOT_CANCELLABLE: { status: 409, message: 'The session cannot be cancelled in its current state.' },
   PAYMENT_PRODUCT_UNAVAILABLE: { status: 409, message: 'No provider connector is configured for this payment product.' },
+  SANDBOX_ONLY: { status: 409, message: 'This operation exists only for sandbox (T) accounts.' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, message: 'A request with this idempotency key is still in progress.' },
   // 412, 413, 415, 422, 429
   PRECONDITION_FAILED: { status: 412, message: 'The transaction changed since the version named in If-Match.' },

@@ -13,12 +13,13 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../clock.js';
 import { TokenService } from '../auth/tokens.js';
 import { serviceContext, type ServiceContext } from '../services/context.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
 import { installAuthentication, tokenRoutes } from './auth.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
 import { checkoutPageRoutes } from './routes/checkout-page.js';
+import { sandboxRoutes } from './routes/sandbox.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -36,12 +37,24 @@ export interface App {
   readonly context: ServiceContext;
 }
 
+/**
+ * ajv-formats accepts leap seconds ("23:59:60Z"), which Date cannot represent; the services
+ * turn timestamps into Dates, so a date-time must also be one Date can parse.
+ */
+const isRfc3339DateTime = addFormats(new Ajv()).compile<string>({ type: 'string', format: 'date-time' });
+
+function addRequestFormats(ajv: Ajv): void {
+  addFormats(ajv);
+  // Replaced before anything is compiled with it (Ajv keeps the first definition it compiles against).
+  ajv.addFormat('date-time', { type: 'string', validate: (value: string) => isRfc3339DateTime(value) && Number.isFinite(Date.parse(value)) });
+}
+
 function validatorCompilers() {
   // Bodies are never coerced: "100" and 1.5 are not amounts. Query strings and params are text by nature.
   const body = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
   const text = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
-  addFormats(body);
-  addFormats(text);
+  addRequestFormats(body);
+  addRequestFormats(text);
   return { body, text };
 }
 
@@ -52,6 +65,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     routerOptions: { maxParamLength: 200 },
+    frameworkErrors: frameworkErrorHandler,
   }) as unknown as FastifyInstance;
   const compilers = validatorCompilers();
   server.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? compilers.body : compilers.text).compile(schema));
@@ -60,6 +74,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // empty body is "no body" so that void and cancel accept a bare POST with a JSON content type.
   const parseJson = server.getDefaultJsonParser('error', 'error');
   server.removeContentTypeParser('application/json');
+  // The API speaks JSON only: without Fastify's default text/plain parser a text body is a 415, not a string.
+  server.removeContentTypeParser('text/plain');
   server.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
@@ -87,6 +103,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   sessionRoutes(server, context);
   transactionRoutes(server, context);
   checkoutPageRoutes(server, context);
+  sandboxRoutes(server, context);
   systemRoutes(server);
   await server.ready();
   return { server, context };
