@@ -1,6 +1,7 @@
 /**
  * Many clients, one transaction: concurrent captures and refunds over real HTTP against
- * a file-backed SQLite store. The money rules must hold exactly.
+ * a file-backed SQLite store (or the run's KASSE_TEST_DATABASE_URL). The money rules must
+ * hold exactly.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kasse-race-'));
-  h = await startHarness({ databaseUrl: `sqlite:${join(dir, 'kasse.db')}` });
+  h = await startHarness({ databaseUrl: process.env.KASSE_TEST_DATABASE_URL || `sqlite:${join(dir, 'kasse.db')}` });
   base = await h.app.server.listen({ port: 0, host: '127.0.0.1' });
 });
 

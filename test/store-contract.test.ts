@@ -1,0 +1,434 @@
+/**
+ * The storage interface's contract, written once and run against every engine: SQLite,
+ * and PostgreSQL (the real server in a fresh database when one is reachable, else PGlite).
+ * Services rely on exactly these behaviours; an engine that passes here can carry them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../src/store/open-store.js';
+import {
+  IdempotencyKeyTaken,
+  type IdempotencyRecord,
+  type SessionRecord,
+  type Store,
+  type TransactionEventRecord,
+  type TransactionRecord,
+} from '../src/store/store.js';
+import type { TransactionStatus } from '../src/domain/status.js';
+import type { PaymentProductType } from '../src/domain/products.js';
+import { createDatabase, openPgliteStore, openTestStore, postgresServerReachable } from './support/test-store.js';
+
+interface Engine {
+  readonly name: string;
+  open(): Promise<{ store: Store; backend: string; release(): Promise<void> }>;
+}
+
+const engines: Engine[] = [
+  { name: 'sqlite', open: () => openTestStore('sqlite::memory:') },
+  {
+    name: 'postgres',
+    async open() {
+      if (await postgresServerReachable()) {
+        const database = await createDatabase();
+        const store = await openStore(database.url);
+        return {
+          store,
+          backend: `postgres (server, database ${new URL(database.url).pathname.slice(1)})`,
+          async release() {
+            await store.close();
+            await database.drop();
+          },
+        };
+      }
+      const store = await openPgliteStore();
+      return { store, backend: 'postgres (PGlite: no server reachable)', release: () => store.close() };
+    },
+  },
+];
+
+const A = 'T00000001';
+const B = 'T00000002';
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+let serial = 0;
+const newId = (account: string) => `${account}.${String(++serial).padStart(22, '0')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function transaction(account: string, fields: {
+  createdAt?: string;
+  status?: TransactionStatus;
+  type?: PaymentProductType;
+  currency?: string;
+  amount?: number;
+  merchantReference?: string;
+  merchantReference2?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  sessionId?: string;
+} = {}): TransactionRecord {
+  const createdAt = fields.createdAt ?? at(0);
+  const amount = fields.amount ?? 1000;
+  return {
+    id: newId(account),
+    accountId: account,
+    sessionId: fields.sessionId ?? newId(account),
+    currency: fields.currency ?? 'NOK',
+    merchantReference: fields.merchantReference ?? 'order-1',
+    merchantReference2: fields.merchantReference2 ?? null,
+    customerEmail: fields.email ?? null,
+    customerPhone: fields.phone ?? null,
+    status: fields.status ?? 'AUTHORIZED',
+    state: {
+      paymentProductType: fields.type ?? 'klarna.klarna',
+      authorization: 'AUTHORIZED',
+      amount,
+      capturedAmount: 0,
+      refundedAmount: 0,
+      voidedAmount: 0,
+      items: [{ line_id: '1', amount, quantity: 1, description: 'Chair', captured_amount: 0, refunded_amount: 0 }],
+      authorizedAt: createdAt,
+      authorizationExpiresAt: at(28 * 86400),
+    },
+    details: { url: { redirect_url: 'https://shop.example/return' }, customer: { email: fields.email ?? undefined }, sandbox: { capture: 'succeed' } },
+    eventCount: 0,
+    createdAt,
+    updatedAt: createdAt,
+    version: 1,
+  };
+}
+
+function session(account: string, createdAt: string): SessionRecord {
+  return {
+    id: newId(account),
+    accountId: account,
+    status: 'ACTIVE',
+    transactionId: null,
+    merchantReference: 'order-s',
+    data: { url: { return_url: 'https://shop.example/return' }, order: { amount: 100, currency: 'NOK' }, configuration: {}, events: [] },
+    expiresAt: null,
+    createdAt,
+    updatedAt: createdAt,
+    version: 1,
+  };
+}
+
+function event(seq: number, kind = 'CAPTURE', amount = 100): TransactionEventRecord {
+  return { id: String(seq), event: kind, success: true, amount, transaction_status: 'PARTIALLY_CAPTURED', created_at: at(seq) };
+}
+
+function idempotency(account: string, key: string, fingerprint = 'f1'): IdempotencyRecord {
+  return { accountId: account, key, fingerprint, statusCode: 200, responseBody: '{"ok":true}', createdAt: at(0) };
+}
+
+/** Captures `amount` on a transaction the way services do: locked read, version-checked write. */
+function captureIn(store: Store, id: string, amount: number, hooks: { afterRead?: () => Promise<void> } = {}) {
+  return store.transaction(async (tx) => {
+    const record = await tx.getTransaction(A, id, { forUpdate: true });
+    assert.ok(record);
+    await hooks.afterRead?.();
+    const next = { ...record, state: { ...record.state, capturedAmount: record.state.capturedAmount + amount }, version: record.version + 1 };
+    return { readVersion: record.version, updated: await tx.updateTransaction(next, record.version) };
+  });
+}
+
+for (const engine of engines) {
+  describe(`storage contract: ${engine.name}`, () => {
+    let store: Store;
+    let release: () => Promise<void>;
+
+    before(async () => {
+      const opened = await engine.open();
+      ({ store, release } = opened);
+      console.log(`# store contract runs on ${opened.backend}`);
+      for (const id of [A, B]) await store.insertAccount({ id, name: id, clockOffsetMs: 0, createdAt: at(0) });
+    });
+    after(() => release());
+
+    test('accounts, clients, users and signing keys round-trip', async () => {
+      assert.equal((await store.getAccount(A))?.id, A);
+      assert.equal(await store.getAccount('T99999999'), undefined);
+      assert.deepEqual((await store.listAccounts()).map((account) => account.id), [A, B]);
+      // Beyond 2^32, still exact: bigint columns come back as numbers, not strings.
+      await store.setClockOffset(B, 2 ** 40 + 1);
+      assert.equal((await store.getAccount(B))?.clockOffsetMs, 2 ** 40 + 1);
+      await store.setClockOffset(B, 0);
+
+      await store.insertClient({ id: 'client-1', accountId: A, name: 'c', secretHash: 'h', scopes: ['read:checkout', 'write:checkout'], createdAt: at(0) });
+      assert.deepEqual((await store.getClient('client-1'))?.scopes, ['read:checkout', 'write:checkout']);
+      await store.insertUser({ id: 'u1', email: 'Staff@Example.com', passwordHash: 'h', accountIds: [A, B], createdAt: at(0) });
+      const user = await store.getUserByEmail('staff@example.COM');
+      assert.equal(user?.email, 'staff@example.com');
+      assert.deepEqual(user?.accountIds, [A, B]);
+      await store.insertSigningKey({ kid: 'k1', alg: 'ES256', privateJwk: '{}', publicJwk: '{}', createdAt: at(0) });
+      assert.deepEqual((await store.listSigningKeys()).map((key) => key.kid), ['k1']);
+    });
+
+    test('a transaction round-trips exactly; updates check the version', async () => {
+      const record = transaction(A, { amount: 2 ** 53 - 1, email: 'a@b.example', phone: '+4799999999', merchantReference2: 'ref-2' });
+      await store.insertTransaction(record);
+      assert.deepEqual(await store.getTransaction(A, record.id), record);
+
+      const captured: TransactionRecord = {
+        ...record,
+        status: 'PARTIALLY_CAPTURED',
+        state: { ...record.state, capturedAmount: 100 },
+        eventCount: 1,
+        updatedAt: at(5),
+        version: 2,
+      };
+      assert.equal(await store.updateTransaction(captured, 1), true);
+      assert.deepEqual(await store.getTransaction(A, record.id), captured);
+      // A writer that read version 1 has lost the race: nothing changes.
+      assert.equal(await store.updateTransaction({ ...captured, state: { ...captured.state, capturedAmount: 999 }, version: 2 }, 1), false);
+      assert.deepEqual(await store.getTransaction(A, record.id), captured);
+    });
+
+    test('the money check constraint refuses an impossible row', async () => {
+      const record = transaction(A);
+      await store.insertTransaction(record);
+      const overCaptured = { ...record, state: { ...record.state, capturedAmount: record.state.amount + 1 }, version: 2 };
+      await assert.rejects(store.updateTransaction(overCaptured, 1));
+      assert.equal((await store.getTransaction(A, record.id))?.state.capturedAmount, 0);
+    });
+
+    test('one account never sees another account’s records', async () => {
+      const mine = transaction(A);
+      const theirs = transaction(B, { merchantReference: 'shared-ref' });
+      await store.insertTransaction(mine);
+      await store.insertTransaction(theirs);
+      assert.equal(await store.getTransaction(A, theirs.id), undefined);
+      assert.equal(await store.getTransaction(A, theirs.id, { forUpdate: true }), undefined);
+      assert.equal((await store.listTransactions({ accountId: A, limit: 100, merchantReference: 'shared-ref' })).length, 0);
+      assert.deepEqual((await store.listTransactions({ accountId: B, limit: 100 })).map((t) => t.id), [theirs.id]);
+      const theirSession = session(B, at(1));
+      await store.insertSession(theirSession);
+      assert.equal(await store.getSession(A, theirSession.id), undefined);
+      assert.equal((await store.listSessions({ accountId: A, limit: 100 })).some((s) => s.id === theirSession.id), false);
+      await store.insertIdempotency(idempotency(B, 'only-b'));
+      assert.equal(await store.getIdempotency(A, 'only-b'), undefined);
+      assert.equal((await store.getIdempotency(B, 'only-b'))?.fingerprint, 'f1');
+    });
+
+    describe('listing transactions', () => {
+      const account = 'T00000003';
+      const all: TransactionRecord[] = [];
+
+      before(async () => {
+        await store.insertAccount({ id: account, name: account, clockOffsetMs: 0, createdAt: at(0) });
+        const types: PaymentProductType[] = ['klarna.klarna', 'vipps', 'payex.creditcard', 'swish.swish'];
+        for (let i = 0; i < 24; i += 1) {
+          // Pairs share a timestamp, so paging must order by (created_at, id).
+          const record = transaction(account, {
+            createdAt: at(100 + Math.floor(i / 2)),
+            type: types[i % 4]!,
+            status: i % 3 === 0 ? 'CAPTURED' : 'AUTHORIZED',
+            currency: i % 5 === 0 ? 'SEK' : 'NOK',
+            amount: 100 * (i + 1),
+            merchantReference: `order-${i}`,
+            merchantReference2: i === 7 ? 'batch-7' : null,
+            email: i === 9 ? 'nine@example.com' : null,
+            phone: i === 10 ? '+4712345678' : null,
+          });
+          all.push(record);
+          await store.insertTransaction(record);
+        }
+      });
+
+      const ids = (records: TransactionRecord[]) => records.map((record) => record.id);
+      const list = (filter: Record<string, unknown> = {}) => store.listTransactions({ accountId: account, limit: 100, ...filter });
+      const expected = (keep: (record: TransactionRecord, index: number) => boolean) =>
+        ids(all.filter(keep).sort((x, y) => (x.createdAt === y.createdAt ? (x.id < y.id ? 1 : -1) : x.createdAt < y.createdAt ? 1 : -1)));
+
+      test('newest first, and every filter narrows as documented', async () => {
+        assert.deepEqual(ids(await list()), expected(() => true));
+        assert.deepEqual(ids(await list({ status: ['CAPTURED'] })), expected((r) => r.status === 'CAPTURED'));
+        assert.deepEqual(ids(await list({ paymentProduct: ['payex', 'swish'] })), expected((r) => /^(payex|swish)/.test(r.state.paymentProductType)));
+        assert.deepEqual(ids(await list({ paymentProductType: ['vipps'] })), expected((r) => r.state.paymentProductType === 'vipps'));
+        assert.deepEqual(ids(await list({ currency: ['SEK'] })), expected((r) => r.currency === 'SEK'));
+        assert.deepEqual(ids(await list({ merchantReference: 'order-3' })), [all[3]!.id]);
+        assert.deepEqual(ids(await list({ merchantReference2: 'batch-7' })), [all[7]!.id]);
+        assert.deepEqual(ids(await list({ sessionId: all[4]!.sessionId })), [all[4]!.id]);
+        assert.deepEqual(ids(await list({ amount: 500 })), [all[4]!.id]);
+        assert.deepEqual(ids(await list({ amountGte: 2000, amountLte: 2200 })), expected((r) => r.state.amount >= 2000 && r.state.amount <= 2200));
+        assert.deepEqual(ids(await list({ createdAtGte: at(110), createdAtLte: at(111) })), expected((r) => r.createdAt >= at(110) && r.createdAt <= at(111)));
+        for (const search of [all[5]!.id, all[6]!.sessionId, 'order-8', 'batch-7', 'NINE@example.com', '+4712345678']) {
+          assert.equal((await list({ search })).length, 1, `search ${search}`);
+        }
+        assert.deepEqual(ids(await list({ status: ['CAPTURED'], currency: ['NOK'], amountGte: 1000 })), expected((r) => r.status === 'CAPTURED' && r.currency === 'NOK' && r.state.amount >= 1000));
+      });
+
+      test('keyset paging visits every transaction once, in order', async () => {
+        const seen: string[] = [];
+        let startingAfter: { createdAt: string; id: string } | undefined;
+        for (;;) {
+          const page = await list({ limit: 5, ...(startingAfter ? { startingAfter } : {}) });
+          seen.push(...ids(page));
+          if (page.length < 5) break;
+          const last = page.at(-1)!;
+          startingAfter = { createdAt: last.createdAt, id: last.id };
+        }
+        assert.deepEqual(seen, expected(() => true));
+        const filtered = await list({ limit: 3, status: ['AUTHORIZED'], startingAfter: { createdAt: at(105), id: all[11]!.id } });
+        assert.deepEqual(ids(filtered), expected((r) => r.status === 'AUTHORIZED' && (r.createdAt < at(105) || (r.createdAt === at(105) && r.id < all[11]!.id))).slice(0, 3));
+      });
+    });
+
+    test('sessions: insert, read, version-checked update, keyset list', async () => {
+      const account = 'T00000004';
+      await store.insertAccount({ id: account, name: account, clockOffsetMs: 0, createdAt: at(0) });
+      const sessions = [session(account, at(10)), session(account, at(11)), session(account, at(11))];
+      for (const record of sessions) await store.insertSession(record);
+      assert.deepEqual(await store.getSession(account, sessions[0]!.id), sessions[0]);
+      const paid: SessionRecord = { ...sessions[0]!, status: 'PAID', transactionId: 'T00000004.x', version: 2, updatedAt: at(12) };
+      assert.equal(await store.updateSession(paid, 1), true);
+      assert.equal(await store.updateSession({ ...paid, status: 'CANCELLED', version: 2 }, 1), false);
+      assert.deepEqual(await store.getSession(account, paid.id, { forUpdate: true }), paid);
+      const first = await store.listSessions({ accountId: account, limit: 2 });
+      assert.equal(first.length, 2);
+      const last = first.at(-1)!;
+      const rest = await store.listSessions({ accountId: account, limit: 2, startingAfter: { createdAt: last.createdAt, id: last.id } });
+      assert.deepEqual([...first, ...rest].map((s) => s.id).sort(), sessions.map((s) => s.id).sort());
+      assert.equal(rest.length, 1);
+      assert.equal(rest[0]!.id, sessions[0]!.id, 'the oldest comes last');
+    });
+
+    test('events: appended in order, listed per transaction, never overwritten', async () => {
+      const one = transaction(A);
+      const two = transaction(A);
+      await store.insertTransaction(one);
+      await store.insertTransaction(two);
+      await store.appendEvents(one.id, [event(1, 'INITIALIZE'), event(2, 'AUTHORIZE')]);
+      await store.appendEvents(two.id, [event(1, 'INITIALIZE')]);
+      await store.appendEvents(one.id, [event(3, 'CAPTURE', 250)]);
+      await store.appendEvents(one.id, []);
+      const events = await store.listEvents([one.id, two.id, 'T00000001.none']);
+      assert.deepEqual(events.get(one.id)?.map((e) => [e.id, e.event]), [['1', 'INITIALIZE'], ['2', 'AUTHORIZE'], ['3', 'CAPTURE']]);
+      assert.deepEqual(events.get(one.id)?.[2], event(3, 'CAPTURE', 250));
+      assert.equal(events.get(two.id)?.length, 1);
+      assert.deepEqual(events.get('T00000001.none'), []);
+      assert.equal((await store.listEvents([])).size, 0);
+      await assert.rejects(store.appendEvents(one.id, [event(3, 'REFUND')]), 'an event id is never reused');
+      assert.equal((await store.listEvents([one.id])).get(one.id)?.[2]?.event, 'CAPTURE');
+    });
+
+    test('idempotency records: stored per key; a second insert raises IdempotencyKeyTaken', async () => {
+      await store.insertIdempotency(idempotency(A, 'key-1'));
+      assert.deepEqual(await store.getIdempotency(A, 'key-1'), idempotency(A, 'key-1'));
+      assert.equal(await store.getIdempotency(A, 'key-2'), undefined);
+      await assert.rejects(store.insertIdempotency(idempotency(A, 'key-1', 'f2')), IdempotencyKeyTaken);
+      assert.equal((await store.getIdempotency(A, 'key-1'))?.fingerprint, 'f1');
+    });
+
+    test('transaction(): all writes commit together or none do', async () => {
+      const record = transaction(A);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.insertTransaction(record);
+          await tx.appendEvents(record.id, [event(1, 'INITIALIZE')]);
+          await tx.insertIdempotency(idempotency(A, 'atomic'));
+          throw new Error('refused after writing');
+        }),
+        /refused after writing/,
+      );
+      assert.equal(await store.getTransaction(A, record.id), undefined);
+      assert.equal(await store.getIdempotency(A, 'atomic'), undefined);
+      assert.deepEqual((await store.listEvents([record.id])).get(record.id), []);
+    });
+
+    test('transaction(): a version conflict is retried with a fresh read', async () => {
+      const record = transaction(A);
+      await store.insertTransaction(record);
+      let attempts = 0;
+      const result = await store.transaction(async (tx) => {
+        attempts += 1;
+        const current = await tx.getTransaction(A, record.id, { forUpdate: true });
+        if (attempts === 1) throw Object.assign(new Error('lost a race'), { retryable: true });
+        return current?.version;
+      });
+      assert.equal(attempts, 2);
+      assert.equal(result, 1);
+    });
+
+    test('forUpdate serialises two concurrent writers of one transaction', async () => {
+      const record = transaction(A);
+      await store.insertTransaction(record);
+      let firstHasRead!: () => void;
+      const firstRead = new Promise<void>((resolve) => (firstHasRead = resolve));
+      let firstCommittedAt = 0;
+      const first = captureIn(store, record.id, 100, {
+        afterRead: async () => {
+          firstHasRead();
+          await sleep(150);
+        },
+      }).then((result) => {
+        firstCommittedAt = performance.now();
+        return result;
+      });
+      await firstRead;
+      let secondReadAt = 0;
+      const second = captureIn(store, record.id, 100, { afterRead: async () => void (secondReadAt = performance.now()) });
+      const [one, two] = await Promise.all([first, second]);
+      // The second read waited for the first commit and saw its write: no lost update, no retry.
+      assert.deepEqual(one, { readVersion: 1, updated: true });
+      assert.deepEqual(two, { readVersion: 2, updated: true });
+      assert.ok(secondReadAt >= firstCommittedAt - 5, 'the second writer read only after the first committed');
+      const final = await store.getTransaction(A, record.id);
+      assert.equal(final?.state.capturedAmount, 200);
+      assert.equal(final?.version, 3);
+    });
+
+    test('a concurrent insert of the same idempotency key fails once the first commits', async () => {
+      let firstHasInserted!: () => void;
+      const firstInserted = new Promise<void>((resolve) => (firstHasInserted = resolve));
+      let firstCommittedAt = 0;
+      const first = store
+        .transaction(async (tx) => {
+          await tx.insertIdempotency(idempotency(A, 'race-key', 'first'));
+          firstHasInserted();
+          await sleep(150);
+        })
+        .then(() => void (firstCommittedAt = performance.now()));
+      await firstInserted;
+      const second = store.transaction(async (tx) => {
+        await tx.insertIdempotency(idempotency(A, 'race-key', 'second'));
+      });
+      await assert.rejects(second, IdempotencyKeyTaken);
+      const failedAt = performance.now();
+      await first;
+      assert.ok(failedAt >= firstCommittedAt - 5, 'the second insert waited for the first to commit');
+      assert.equal((await store.getIdempotency(A, 'race-key'))?.fingerprint, 'first');
+    });
+  });
+}
+
+describe('storage contract: several PostgreSQL processes on one database', () => {
+  test('stores starting together migrate once, and start-up sections never overlap', async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable (PGlite cannot be shared by two stores)');
+      return;
+    }
+    const database = await createDatabase();
+    const stores: Store[] = [];
+    try {
+      stores.push(...(await Promise.all([openStore(database.url), openStore(database.url), openStore(database.url)])));
+      let inside = 0;
+      let overlapped = false;
+      await Promise.all(
+        stores.map((store) =>
+          store.withStartupLock(async () => {
+            inside += 1;
+            if (inside > 1) overlapped = true;
+            await sleep(50);
+            inside -= 1;
+          }),
+        ),
+      );
+      assert.equal(overlapped, false);
+      await stores[0]!.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      assert.equal((await stores[2]!.getAccount(A))?.id, A);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      await database.drop();
+    }
+  });
+});
