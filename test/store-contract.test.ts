@@ -15,6 +15,7 @@ import {
   type TransactionRecord,
 } from '../src/store/store.js';
 import type { TransactionStatus } from '../src/domain/status.js';
+import { isKasseError } from '../src/domain/errors.js';
 import type { PaymentProductType } from '../src/domain/products.js';
 import { createDatabase, openPgliteStore, openTestStore, postgresServerReachable } from './support/test-store.js';
 
@@ -309,6 +310,22 @@ for (const engine of engines) {
       assert.equal((await store.listEvents([])).size, 0);
       await assert.rejects(store.appendEvents(one.id, [event(3, 'REFUND')]), 'an event id is never reused');
       assert.equal((await store.listEvents([one.id])).get(one.id)?.[2]?.event, 'CAPTURE');
+    });
+
+    test('a NUL character in a value is bad input (or simply matches nothing), never a database fault', async () => {
+      const lookups = [
+        () => store.getTransaction(A, 'T00000001.\u0000'),
+        () => store.getIdempotency(A, 'key\u0000'),
+        () => store.listTransactions({ accountId: A, limit: 5, merchantReference: 'order\u0000' }),
+      ];
+      for (const lookup of lookups) {
+        try {
+          const found = await lookup();
+          assert.ok(found === undefined || (Array.isArray(found) && found.length === 0));
+        } catch (error) {
+          assert.ok(isKasseError(error) && error.code === 'INVALID_REQUEST', String(error));
+        }
+      }
     });
 
     test('idempotency records: stored per key; a second insert raises IdempotencyKeyTaken', async () => {

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Dialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
+import { refusingNul } from './refuse-nul.js';
 
 export interface PostgresOptions {
   /** Connections in this process's pool (at least 2: start-up holds one while using another). Default 10. */
@@ -72,7 +73,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
  * the engine rules above, independent of how connections are made.
  */
 export function postgresStore(dialect: Dialect): KyselyStore {
-  const kysely = new Kysely<Database>({ dialect });
+  const kysely = new Kysely<Database>({ dialect: refusingNul(dialect) });
   return new KyselyStore(kysely, {
     engine: 'postgres',
     rowLocks: true,
