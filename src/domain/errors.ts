@@ -38,6 +38,7 @@ export const errorCatalogue = {
   TRANSACTION_NOT_REFUNDABLE: { status: 409, message: 'The transaction has nothing captured left to refund.' },
   TRANSACTION_NOT_VOIDABLE: { status: 409, message: 'The transaction cannot be voided in its current state.' },
   AUTHORIZATION_NOT_UPDATABLE: { status: 409, message: 'The authorization cannot be updated in its current state.' },
+  AUTHORIZATION_NOT_PENDING: { status: 409, message: 'Only an ON_HOLD or UNKNOWN authorization can be resolved.' },
   AUTHORIZATION_EXPIRED: { status: 409, message: 'The authorization has expired.' },
   OPERATION_NOT_SUPPORTED: { status: 409, message: 'The payment product does not support this operation.' },
   SESSION_NOT_PAYABLE: { status: 409, message: 'The session cannot be paid: it is paid, cancelled or expired.' },

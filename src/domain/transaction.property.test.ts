@@ -15,16 +15,20 @@ import {
   type OrderItem,
   type TransactionItem,
   type TransactionState,
+  type ProviderAnswer,
   authorizationExpiresAt,
-  capture,
+  completePending,
   openTransaction,
-  refund,
+  pendingAmount,
+  planCapture,
+  planRefund,
+  planVoid,
   remainingCaptureAmount,
   remainingRefundAmount,
   resolveAuthorization,
+  settle,
   statusOf,
   updateAuthorization,
-  voidTransaction,
 } from './transaction.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -45,7 +49,9 @@ function weighted<T>(...choices: ReadonlyArray<readonly [T, number]>): fc.Arbitr
   return fc.oneof(...choices.map(([value, weight]) => ({ arbitrary: fc.constant(value), weight })));
 }
 
-const commandKinds = ['capture', 'refund', 'void', 'update', 'extend', 'resolve'] as const;
+const commandKinds = ['capture', 'refund', 'void', 'update', 'extend', 'resolve', 'complete'] as const;
+/** How the simulated provider answers a capture, refund or void. */
+const answers = ['succeed', 'fail', 'async'] as const;
 /** How the amount is picked relative to the state; see `pickAmount`. */
 const amountChoices = ['edge', 'part', 'zero', 'beyond', 'huge', 'random'] as const;
 /** How the items are picked relative to the lines; see `captureOrRefundItems` and `updateItems`. */
@@ -53,6 +59,7 @@ const itemsChoices = ['none', 'all', 'subset', 'subsetPart', 'unknown', 'duplica
 
 interface Command {
   readonly kind: (typeof commandKinds)[number];
+  readonly answer: ProviderAnswer;
   readonly amountChoice: (typeof amountChoices)[number];
   readonly itemsChoice: (typeof itemsChoices)[number];
   /** Bit i selects line i. */
@@ -65,7 +72,8 @@ interface Command {
 
 const commandArbitrary: fc.Arbitrary<Command> = fc.record({
   // Voids and refunds end a transaction's capturing life, so they come less often than captures.
-  kind: weighted<Command['kind']>(['capture', 8], ['refund', 4], ['update', 3], ['extend', 1], ['void', 1], ['resolve', 1]),
+  kind: weighted<Command['kind']>(['capture', 8], ['refund', 4], ['update', 3], ['extend', 1], ['void', 1], ['resolve', 1], ['complete', 2]),
+  answer: weighted<ProviderAnswer>(['succeed', 6], ['fail', 1], ['async', 2]),
   amountChoice: weighted<Command['amountChoice']>(['edge', 2], ['part', 5], ['zero', 1], ['beyond', 1], ['huge', 1], ['random', 1]),
   itemsChoice: weighted<Command['itemsChoice']>(['none', 4], ['all', 1], ['subset', 2], ['subsetPart', 3], ['unknown', 1], ['duplicate', 1], ['overLine', 1], ['mismatch', 1], ['badLineAmount', 1]),
   mask: fc.integer({ min: 0, max: 31 }),
@@ -86,10 +94,10 @@ interface Opening {
 }
 
 /** 0–5 lines whose amounts add up to the total exactly (lines of 0 included). */
-function itemsSummingTo(total: number): fc.Arbitrary<OrderItem[]> {
+function itemsSummingTo(total: number, required: boolean): fc.Arbitrary<OrderItem[]> {
   return fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 4 }).chain((cuts) =>
     fc.boolean().map((withItems) => {
-      if (!withItems) return [];
+      if (!withItems && !required) return [];
       const bounds = [0, ...cuts.map((cut) => Math.floor((total * cut) / 1000)).sort((a, b) => a - b), total];
       return bounds.slice(1).map((bound, index) => ({
         line_id: `L${index}`,
@@ -116,7 +124,7 @@ const openingArbitrary: fc.Arbitrary<Opening> = fc
     pending: fc.oneof({ weight: 10, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
   .chain(({ paymentProductType, amount, pending }) =>
-    itemsSummingTo(amount).map((items): Opening => {
+    itemsSummingTo(amount, capabilitiesOf(paymentProductType).itemsRequired).map((items): Opening => {
       const outcome: AuthorizationOutcome = !pending ? 'authorized' : capabilitiesOf(paymentProductType).onHold ? 'on_hold' : 'unknown';
       return { paymentProductType, amount, items, outcome };
     }),
@@ -235,10 +243,17 @@ function updateItems(state: TransactionState, command: Command, amount: number, 
 }
 
 type Applied =
-  | { readonly kind: 'capture' | 'refund'; readonly amount: number; readonly items: readonly OrderItem[] | undefined; readonly mustSucceed: boolean; readonly run: () => Decision }
-  | { readonly kind: 'void'; readonly mustSucceed: boolean; readonly run: () => Decision }
+  | { readonly kind: 'capture' | 'refund'; readonly answer: ProviderAnswer; readonly amount: number; readonly items: readonly OrderItem[] | undefined; readonly mustSucceed: boolean; readonly run: () => Decision }
+  | { readonly kind: 'void'; readonly answer: ProviderAnswer; readonly mustSucceed: boolean; readonly run: () => Decision }
+  | { readonly kind: 'complete'; readonly mustSucceed: boolean; readonly run: () => Decision }
   | { readonly kind: 'update'; readonly amount: number | undefined; readonly items: readonly OrderItem[] | undefined; readonly mustSucceed: boolean; readonly run: () => Decision }
   | { readonly kind: 'resolve'; readonly mustSucceed: boolean; readonly run: () => Decision };
+
+/** Runs a planned capture, refund or void through the provider's answer. */
+function answered(state: TransactionState, command: Command, now: string, index: number, effect: () => ReturnType<typeof planVoid>): Decision {
+  const inFlight = { requestId: `op-${index}`, dueAt: now };
+  return settle(state, effect(), command.answer, now, command.answer === 'async' ? inFlight : undefined);
+}
 
 function plan(state: TransactionState, command: Command, now: string, index: number): Applied {
   const status = statusOf(state);
@@ -251,24 +266,56 @@ function plan(state: TransactionState, command: Command, now: string, index: num
     case 'capture': {
       const remaining = remainingCaptureAmount(state);
       const amount = pickAmount(command, remaining, remaining + 1, remaining);
-      const request = deepFreeze(captureOrRefundItems(state, command, amount, (line) => line.amount - line.captured_amount));
+      const request = deepFreeze(
+        captureOrRefundItems(state, command, amount, (line) => line.amount - line.captured_amount - pendingAmount(state, 'CAPTURE', line.line_id)),
+      );
       // The whole remainder, without items, before expiry, is always capturable (instabank excepted: it needs items).
       const mustSucceed =
         isCapturableStatus(status) && !expired && command.itemsChoice === 'none' && command.amountChoice === 'edge' && remaining > 0 && !capabilities.itemsRequired;
-      return { kind: 'capture', amount: request.amount, items: request.items, mustSucceed, run: () => capture(state, request, now) };
+      return {
+        kind: 'capture',
+        answer: command.answer,
+        amount: request.amount,
+        items: request.items,
+        mustSucceed,
+        run: () => answered(state, command, now, index, () => planCapture(state, request, now)),
+      };
     }
     case 'refund': {
       const remaining = remainingRefundAmount(state);
       const amount = pickAmount(command, remaining, remaining + 1, state.capturedAmount);
       const request = deepFreeze({
-        ...captureOrRefundItems(state, command, amount, (line) => line.captured_amount - line.refunded_amount),
+        ...captureOrRefundItems(state, command, amount, (line) => line.captured_amount - line.refunded_amount - pendingAmount(state, 'REFUND', line.line_id)),
         ...(command.part % 2 === 0 ? { reason: 'changed mind' } : {}),
       });
       const mustSucceed = command.itemsChoice === 'none' && command.amountChoice === 'edge' && remaining > 0 && !capabilities.itemsRequired;
-      return { kind: 'refund', amount: request.amount, items: request.items, mustSucceed, run: () => refund(state, request) };
+      return {
+        kind: 'refund',
+        answer: command.answer,
+        amount: request.amount,
+        items: request.items,
+        mustSucceed,
+        run: () => answered(state, command, now, index, () => planRefund(state, request)),
+      };
     }
     case 'void':
-      return { kind: 'void', mustSucceed: status === 'AUTHORIZED', run: () => voidTransaction(state) };
+      return {
+        kind: 'void',
+        answer: command.answer,
+        mustSucceed: status === 'AUTHORIZED' && (state.pending ?? []).length === 0,
+        run: () => answered(state, command, now, index, () => planVoid(state)),
+      };
+    case 'complete': {
+      const oldest = (state.pending ?? [])[0];
+      return {
+        kind: 'complete',
+        mustSucceed: false,
+        run: () => {
+          if (oldest === undefined) throw new KasseError('INVALID_REQUEST', 'nothing in flight');
+          return completePending(state, oldest.requestId, now);
+        },
+      };
+    }
     case 'update': {
       const amount = pickAmount(command, state.capturedAmount, state.capturedAmount - 1, state.amount + state.capturedAmount);
       const items = updateItems(state, command, amount, index);
@@ -281,7 +328,7 @@ function plan(state: TransactionState, command: Command, now: string, index: num
         ...(command.itemsChoice === 'unknown' ? { items: state.items.map(({ line_id, amount }) => ({ line_id, amount })) } : {}),
       });
       const mustSucceed =
-        state.paymentProductType === 'klarna.klarna' && isCapturableStatus(status) && !expired && command.itemsChoice !== 'unknown';
+        state.paymentProductType === 'klarna.klarna' && isCapturableStatus(status) && !expired && command.itemsChoice !== 'unknown' && (state.pending ?? []).length === 0;
       return { kind: 'update', amount: undefined, items: undefined, mustSucceed, run: () => updateAuthorization(state, request, now) };
     }
     case 'resolve': {
@@ -301,8 +348,9 @@ function checkInvariants(state: TransactionState, now: string): void {
   const { amount: A, capturedAmount: C, refundedAmount: R, voidedAmount: V } = state;
   for (const [name, value] of Object.entries({ A, C, R, V })) assert.ok(isCount(value), `${name} = ${value} is not a non-negative safe integer`);
   assert.ok(A > 0, `A = ${A}`);
-  assert.ok(C + V <= A, `C + V = ${C} + ${V} > A = ${A}`);
-  assert.ok(R <= C, `R = ${R} > C = ${C}`);
+  const [PC, PR, PV] = [pendingAmount(state, 'CAPTURE'), pendingAmount(state, 'REFUND'), pendingAmount(state, 'VOID')];
+  assert.ok(C + V + PC + PV <= A, `C + V + in flight = ${C} + ${V} + ${PC} + ${PV} > A = ${A}`);
+  assert.ok(R + PR <= C, `R + in flight = ${R} + ${PR} > C = ${C}`);
   if (state.authorization !== 'AUTHORIZED') assert.deepEqual({ C, R, V }, { C: 0, R: 0, V: 0 });
 
   const lineIds = new Set(state.items.map((line) => line.line_id));
@@ -313,8 +361,10 @@ function checkInvariants(state: TransactionState, now: string): void {
     assert.ok(isCount(line.amount), `line ${line.line_id} amount ${line.amount}`);
     assert.ok(isCount(line.captured_amount), `line ${line.line_id} captured ${line.captured_amount}`);
     assert.ok(isCount(line.refunded_amount), `line ${line.line_id} refunded ${line.refunded_amount}`);
-    assert.ok(line.captured_amount <= line.amount, `line ${line.line_id}: captured ${line.captured_amount} > amount ${line.amount}`);
-    assert.ok(line.refunded_amount <= line.captured_amount, `line ${line.line_id}: refunded ${line.refunded_amount} > captured ${line.captured_amount}`);
+    const lineCaptureInFlight = pendingAmount(state, 'CAPTURE', line.line_id);
+    const lineRefundInFlight = pendingAmount(state, 'REFUND', line.line_id);
+    assert.ok(line.captured_amount + lineCaptureInFlight <= line.amount, `line ${line.line_id}: captured ${line.captured_amount} (+${lineCaptureInFlight}) > amount ${line.amount}`);
+    assert.ok(line.refunded_amount + lineRefundInFlight <= line.captured_amount, `line ${line.line_id}: refunded ${line.refunded_amount} (+${lineRefundInFlight}) > captured ${line.captured_amount}`);
     linesCaptured += line.captured_amount;
     linesRefunded += line.refunded_amount;
   }
@@ -324,8 +374,8 @@ function checkInvariants(state: TransactionState, now: string): void {
   const status = statusOf(state);
   assert.equal(status, deriveStatus(state.authorization, { amount: A, capturedAmount: C, refundedAmount: R, voidedAmount: V }));
   assert.ok(isTransactionStatus(status));
-  assert.equal(remainingCaptureAmount(state), state.authorization === 'AUTHORIZED' ? A - C - V : 0);
-  assert.equal(remainingRefundAmount(state), C - R);
+  assert.equal(remainingCaptureAmount(state), state.authorization === 'AUTHORIZED' ? A - C - V - PC - PV : 0);
+  assert.equal(remainingRefundAmount(state), C - R - PR);
 
   if (state.authorizedAt !== null) {
     const expiry = authorizationExpiresAt(state, now);
@@ -343,8 +393,9 @@ function checkStep(before: TransactionState, applied: Applied, decision: Decisio
   const expiry = authorizationExpiresAt(before, now);
   const expired = expiry !== null && Date.parse(now) >= Date.parse(expiry);
   assert.ok(decision.events.length >= 1, 'a successful command records an event');
+  const refusedByProvider = 'answer' in applied && applied.answer === 'fail';
   for (const event of decision.events) {
-    const failed = event.transaction_status === 'DECLINED' || event.transaction_status === 'FAILED';
+    const failed = event.transaction_status === 'DECLINED' || event.transaction_status === 'FAILED' || refusedByProvider;
     assert.equal(event.success, !failed, `${event.event} → ${event.transaction_status} with success ${event.success}`);
     assert.equal(event.error !== undefined, failed);
     assert.ok(isTransactionStatus(event.transaction_status));
@@ -361,7 +412,37 @@ function checkStep(before: TransactionState, applied: Applied, decision: Decisio
     R: after.refundedAmount - before.refundedAmount,
     V: after.voidedAmount - before.voidedAmount,
   };
+  if ('answer' in applied && applied.answer !== 'succeed') {
+    // A refusal moves nothing; an operation in flight reserves its money and moves nothing yet.
+    assert.equal(decision.events.length, 1);
+    assert.deepEqual(delta, { A: 0, C: 0, R: 0, V: 0 });
+    assert.deepEqual(after.items, before.items);
+    const inFlightBefore = (before.pending ?? []).length;
+    if (applied.answer === 'fail') {
+      assert.equal(last?.event, applied.kind.toUpperCase());
+      assert.deepEqual(after, before);
+    } else {
+      assert.equal(last?.event, `INITIATE_${applied.kind.toUpperCase()}`);
+      assert.equal((after.pending ?? []).length, inFlightBefore + 1);
+    }
+    return;
+  }
   switch (applied.kind) {
+    case 'complete': {
+      const operation = (before.pending ?? [])[0];
+      assert.ok(operation !== undefined);
+      assert.equal(decision.events.length, 1);
+      assert.equal(last?.event, operation.kind);
+      assert.equal(last?.correlation_request_id, operation.requestId);
+      assert.equal((after.pending ?? []).length, (before.pending ?? []).length - 1);
+      assert.deepEqual(delta, {
+        A: 0,
+        C: operation.kind === 'CAPTURE' ? operation.amount : 0,
+        R: operation.kind === 'REFUND' ? operation.amount : 0,
+        V: operation.kind === 'VOID' ? operation.amount : 0,
+      });
+      return;
+    }
     case 'capture':
     case 'refund': {
       const isCapture = applied.kind === 'capture';
@@ -448,7 +529,7 @@ function checkStep(before: TransactionState, applied: Applied, decision: Decisio
 // ---------------------------------------------------------------- the property
 
 it('random operation sequences keep every money invariant', () => {
-  const successes = { capture: 0, refund: 0, void: 0, update: 0, extend: 0, resolve: 0 };
+  const successes = { capture: 0, refund: 0, void: 0, update: 0, extend: 0, resolve: 0, complete: 0 };
   const rejections = new Map<string, number>();
 
   fc.assert(
@@ -489,6 +570,7 @@ it('random operation sequences keep every money invariant', () => {
   assert.ok(successes.void >= 100, `only ${successes.void} voids succeeded`);
   assert.ok(successes.update >= 50, `only ${successes.update} authorization updates succeeded`);
   assert.ok(successes.extend >= 20, `only ${successes.extend} extensions succeeded`);
+  assert.ok(successes.complete >= 50, `only ${successes.complete} in-flight operations completed`);
   const refusedWith = new Set([...rejections.keys()].map((key) => key.slice(key.indexOf(':') + 1)));
   for (const code of [
     'AMOUNT_EXCEEDS_CAPTURABLE',

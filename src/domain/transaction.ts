@@ -12,6 +12,7 @@ import { KasseError } from './errors.js';
 import { type Amount, addAmounts, isAmount, sumAmounts } from './money.js';
 import { capabilitiesOf, type PaymentProductType } from './products.js';
 import { type AuthorizationStatus, type TransactionStatus, deriveStatus, isCapturableStatus } from './status.js';
+import { assertNever } from './assert-never.js';
 import { effectiveExpiry, extendedExpiry, freshExpiry, isExpired, renewedExpiry } from './expiry.js';
 
 /** An order line as Dintero sends it; fields the domain does not use are kept as given. */
@@ -45,7 +46,34 @@ export interface TransactionState {
   readonly authorizedAt: string | null;
   /** Nominal expiry of the current authorization window (see expiry.ts for the effective one). */
   readonly authorizationExpiresAt: string | null;
+  /** Operations the provider accepted asynchronously and has not completed: their money is reserved. */
+  readonly pending?: readonly PendingOperation[];
 }
+
+export type OperationKind = 'CAPTURE' | 'REFUND' | 'VOID';
+
+/** What an accepted capture, refund or void does to the money: decided once, applied when the provider completes. */
+export interface Effect {
+  readonly kind: OperationKind;
+  readonly amount: Amount;
+  /** Amount per line_id attributed to the transaction's lines. */
+  readonly lineAmounts: Readonly<Record<string, Amount>>;
+  /** The items as the event shows them. */
+  readonly items?: readonly OrderItem[];
+  readonly eventReference?: string;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** An asynchronous operation in flight, identified by the request id of its INITIATE_* event. */
+export interface PendingOperation extends Effect {
+  readonly requestId: string;
+  /** Wall-clock time at which the simulated provider completes it. */
+  readonly dueAt: string;
+  readonly actor?: string;
+}
+
+/** How the (simulated) provider answers an operation. */
+export type ProviderAnswer = 'succeed' | 'fail' | 'async';
 
 export const eventKinds = [
   'INITIALIZE',
@@ -69,6 +97,8 @@ export interface EventDraft {
   readonly event_reference?: string;
   readonly metadata?: Readonly<Record<string, unknown>>;
   readonly error?: { readonly code: string; readonly message: string };
+  /** On the event completing an asynchronous operation: the request id of its INITIATE_* event. */
+  readonly correlation_request_id?: string;
 }
 
 export interface Decision {
@@ -82,13 +112,33 @@ export function statusOf(state: TransactionState): TransactionStatus {
   return deriveStatus(state.authorization, state);
 }
 
-export function remainingCaptureAmount(state: TransactionState): Amount {
-  if (state.authorization !== 'AUTHORIZED') return 0;
-  return state.amount - state.capturedAmount - state.voidedAmount;
+/** Money reserved by in-flight operations of one kind, in total or on one line. */
+export function pendingAmount(state: TransactionState, kind: OperationKind, lineId?: string): Amount {
+  let total = 0;
+  for (const operation of state.pending ?? []) {
+    if (operation.kind !== kind) continue;
+    total += lineId === undefined ? operation.amount : (operation.lineAmounts[lineId] ?? 0);
+  }
+  return total;
 }
 
+/** A − C − V, less what in-flight captures and voids have reserved. */
+export function remainingCaptureAmount(state: TransactionState): Amount {
+  if (state.authorization !== 'AUTHORIZED') return 0;
+  return state.amount - state.capturedAmount - state.voidedAmount - pendingAmount(state, 'CAPTURE') - pendingAmount(state, 'VOID');
+}
+
+/** C − R, less what in-flight refunds have reserved. */
 export function remainingRefundAmount(state: TransactionState): Amount {
-  return state.capturedAmount - state.refundedAmount;
+  return state.capturedAmount - state.refundedAmount - pendingAmount(state, 'REFUND');
+}
+
+function capturableOnLine(state: TransactionState, line: TransactionItem): Amount {
+  return line.amount - line.captured_amount - pendingAmount(state, 'CAPTURE', line.line_id);
+}
+
+function refundableOnLine(state: TransactionState, line: TransactionItem): Amount {
+  return line.captured_amount - line.refunded_amount - pendingAmount(state, 'REFUND', line.line_id);
 }
 
 export function authorizationExpiresAt(state: TransactionState, now: string): string | null {
@@ -107,6 +157,8 @@ export interface OpenTransactionInput {
   readonly items: readonly OrderItem[];
   readonly outcome: AuthorizationOutcome;
   readonly now: string;
+  /** Session `configuration.auto_capture`: capture everything as soon as it is authorized. */
+  readonly autoCapture?: boolean;
 }
 
 const outcomeStatus: Record<AuthorizationOutcome, AuthorizationStatus> = {
@@ -124,6 +176,9 @@ export function openTransaction(input: OpenTransactionInput): Decision {
     throw new KasseError('INVALID_REQUEST', `Outcome on_hold is not possible for ${input.paymentProductType}.`);
   }
   if (!Number.isSafeInteger(input.amount) || input.amount <= 0) throw new KasseError('INVALID_AMOUNT');
+  if (capabilities.itemsRequired && input.items.length === 0) {
+    throw new KasseError('ITEMS_REQUIRED', `${input.paymentProductType} needs an order with item lines.`);
+  }
   checkItemAmounts(input.items);
   checkUniqueLines(input.items);
   const initiated: TransactionState = {
@@ -139,13 +194,17 @@ export function openTransaction(input: OpenTransactionInput): Decision {
   };
   const events: EventDraft[] = [withStatusEvent(initiated, { event: 'INITIALIZE', success: true, amount: input.amount })];
   const state = settleAuthorization(initiated, input.outcome, input.now, events);
-  return { state, events };
+  if (input.autoCapture !== true || statusOf(state) !== 'AUTHORIZED') return { state, events };
+  const effect = planCapture(state, { amount: state.amount }, input.now);
+  const captured = applyEffect(state, effect, input.now);
+  events.push(withStatusEvent(captured, { event: 'CAPTURE', success: true, amount: effect.amount, ...(effect.items ? { items: effect.items } : {}) }));
+  return { state: captured, events };
 }
 
 /** Settles a pending (ON_HOLD / UNKNOWN) authorization, as the sandbox resolve endpoint does. */
 export function resolveAuthorization(state: TransactionState, outcome: 'authorized' | 'failed', now: string): Decision {
   if (state.authorization !== 'ON_HOLD' && state.authorization !== 'UNKNOWN') {
-    throw new KasseError('TRANSACTION_NOT_CAPTURABLE', `Only ON_HOLD or UNKNOWN transactions can be resolved; this one is ${statusOf(state)}.`);
+    throw new KasseError('AUTHORIZATION_NOT_PENDING', `Only ON_HOLD or UNKNOWN transactions can be resolved; this one is ${statusOf(state)}.`);
   }
   const events: EventDraft[] = [];
   const next = settleAuthorization(state, outcome, now, events);
@@ -203,11 +262,12 @@ export interface CaptureRequest {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
-export function capture(state: TransactionState, request: CaptureRequest, now: string): Decision {
+/** Checks a capture against the rules and decides its effect; throws and changes nothing when refused. */
+export function planCapture(state: TransactionState, request: CaptureRequest, now: string): Effect {
   const status = statusOf(state);
   const capabilities = capabilitiesOf(state.paymentProductType);
   if (!isCapturableStatus(status)) {
-    throw new KasseError('TRANSACTION_NOT_CAPTURABLE', `A ${status} transaction cannot be captured.`);
+    throw new KasseError('TRANSACTION_NOT_CAPTURABLE', `The transaction is ${status}: it cannot be captured.`);
   }
   if (isExpired(authorizationExpiresAt(state, now), now)) throw new KasseError('AUTHORIZATION_EXPIRED');
   checkPositive(request.amount);
@@ -221,35 +281,23 @@ export function capture(state: TransactionState, request: CaptureRequest, now: s
   if (capabilities.itemsRequired && request.items === undefined) {
     throw new KasseError('ITEMS_REQUIRED', `${state.paymentProductType} needs the captured items.`);
   }
+  const available = (line: TransactionItem) => capturableOnLine(state, line);
   const lineAmounts = request.items
-    ? checkedLineAmounts(state, request.items, request.amount, (line) => line.amount - line.captured_amount)
-    : attributeToLines(state, request.amount, (line) => line.amount - line.captured_amount);
+    ? checkedLineAmounts(state, request.items, request.amount, available)
+    : attributeToLines(state, request.amount, available);
   if (capabilities.wholeLineCaptureOnly) checkWholeLines(state, request, lineAmounts);
-
-  const capturedAmount = addAmounts(state.capturedAmount, request.amount);
-  const leftToCapture = capturedAmount + state.voidedAmount < state.amount;
-  const next: TransactionState = {
-    ...state,
-    capturedAmount,
-    items: applyToLines(state.items, lineAmounts, (line, amount) => ({ ...line, captured_amount: line.captured_amount + amount })),
-    authorizationExpiresAt:
-      leftToCapture && state.paymentProductType === 'klarna.klarna' && state.authorizedAt !== null
-        ? renewedExpiry(state.paymentProductType, state.authorizedAt, state.authorizationExpiresAt, now)
-        : state.authorizationExpiresAt,
-  };
   return {
-    state: next,
-    events: [
-      withStatusEvent(next, {
-        event: 'CAPTURE',
-        success: true,
-        amount: request.amount,
-        items: eventItems(state, request.items, lineAmounts),
-        ...optional('event_reference', request.capture_reference),
-        ...optional('metadata', request.metadata),
-      }),
-    ],
+    kind: 'CAPTURE',
+    amount: request.amount,
+    lineAmounts: Object.fromEntries(lineAmounts),
+    ...optional('items', eventItems(state, request.items, lineAmounts)),
+    ...optional('eventReference', request.capture_reference),
+    ...optional('metadata', request.metadata),
   };
+}
+
+export function capture(state: TransactionState, request: CaptureRequest, now: string): Decision {
+  return settle(state, planCapture(state, request, now), 'succeed', now);
 }
 
 function checkWholeLines(state: TransactionState, request: CaptureRequest, lineAmounts: ReadonlyMap<string, Amount>): void {
@@ -262,7 +310,8 @@ function checkWholeLines(state: TransactionState, request: CaptureRequest, lineA
   if (lineAmounts.size === 0) throw new KasseError('WHOLE_LINES_REQUIRED');
   for (const [lineId, amount] of lineAmounts) {
     const line = state.items.find((item) => item.line_id === lineId);
-    if (line === undefined || line.captured_amount !== 0 || amount !== line.amount) {
+    const untouched = line !== undefined && line.captured_amount === 0 && pendingAmount(state, 'CAPTURE', lineId) === 0;
+    if (!untouched || amount !== line.amount) {
       throw new KasseError('WHOLE_LINES_REQUIRED', `Line ${lineId} must be captured whole (${line?.amount ?? 0}).`);
     }
   }
@@ -278,11 +327,11 @@ export interface RefundRequest {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
-export function refund(state: TransactionState, request: RefundRequest): Decision {
+export function planRefund(state: TransactionState, request: RefundRequest): Effect {
   const status = statusOf(state);
   const remaining = remainingRefundAmount(state);
   if (state.authorization !== 'AUTHORIZED' || remaining === 0) {
-    throw new KasseError('TRANSACTION_NOT_REFUNDABLE', `A ${status} transaction has nothing captured left to refund.`);
+    throw new KasseError('TRANSACTION_NOT_REFUNDABLE', `The transaction is ${status}: nothing captured is left to refund.`);
   }
   checkPositive(request.amount);
   if (request.amount > remaining) {
@@ -291,48 +340,136 @@ export function refund(state: TransactionState, request: RefundRequest): Decisio
   if (capabilitiesOf(state.paymentProductType).itemsRequired && request.items === undefined) {
     throw new KasseError('ITEMS_REQUIRED', `${state.paymentProductType} needs the refunded items.`);
   }
-  const refundable = (line: TransactionItem): Amount => line.captured_amount - line.refunded_amount;
+  const available = (line: TransactionItem) => refundableOnLine(state, line);
   const lineAmounts = request.items
-    ? checkedLineAmounts(state, request.items, request.amount, refundable)
-    : attributeToLines(state, request.amount, refundable);
-  const next: TransactionState = {
-    ...state,
-    refundedAmount: addAmounts(state.refundedAmount, request.amount),
-    items: applyToLines(state.items, lineAmounts, (line, amount) => ({ ...line, refunded_amount: line.refunded_amount + amount })),
-  };
+    ? checkedLineAmounts(state, request.items, request.amount, available)
+    : attributeToLines(state, request.amount, available);
+  const metadata = request.reason === undefined ? request.metadata : { ...request.metadata, reason: request.reason };
   return {
-    state: next,
-    events: [
-      withStatusEvent(next, {
-        event: 'REFUND',
-        success: true,
-        amount: request.amount,
-        items: eventItems(state, request.items, lineAmounts),
-        ...optional('event_reference', request.refund_reference),
-        ...optional('metadata', request.reason === undefined ? request.metadata : { ...request.metadata, reason: request.reason }),
-      }),
-    ],
+    kind: 'REFUND',
+    amount: request.amount,
+    lineAmounts: Object.fromEntries(lineAmounts),
+    ...optional('items', eventItems(state, request.items, lineAmounts)),
+    ...optional('eventReference', request.refund_reference),
+    ...optional('metadata', metadata),
   };
+}
+
+export function refund(state: TransactionState, request: RefundRequest): Decision {
+  // Only captures look at the time (Klarna's window), so refunds and voids need none.
+  return settle(state, planRefund(state, request), 'succeed', '');
 }
 
 // ---------------------------------------------------------------- void
 
-/** Voids the whole authorization before any capture, or the remainder after a partial capture. */
-export function voidTransaction(state: TransactionState): Decision {
+/** Voids the whole authorization before any capture, or what is left after a partial capture. */
+export function planVoid(state: TransactionState): Effect {
   const status = statusOf(state);
-  if (status === 'AUTHORIZED') {
-    const next: TransactionState = { ...state, voidedAmount: state.amount };
-    return { state: next, events: [withStatusEvent(next, { event: 'VOID', success: true, amount: state.amount })] };
+  const remaining = remainingCaptureAmount(state);
+  if (!isCapturableStatus(status) || remaining === 0) {
+    throw new KasseError('TRANSACTION_NOT_VOIDABLE', `The transaction is ${status}: nothing is left to void.`);
   }
-  if (status === 'PARTIALLY_CAPTURED' || status === 'PARTIALLY_CAPTURED_REFUNDED') {
-    if (!capabilitiesOf(state.paymentProductType).voidRemainder) {
-      throw new KasseError('OPERATION_NOT_SUPPORTED', `${state.paymentProductType} cannot void the remainder after a partial capture.`);
+  const afterCapture = state.capturedAmount > 0 || pendingAmount(state, 'CAPTURE') > 0;
+  if (afterCapture && !capabilitiesOf(state.paymentProductType).voidRemainder) {
+    throw new KasseError('OPERATION_NOT_SUPPORTED', `${state.paymentProductType} cannot void the remainder after a partial capture.`);
+  }
+  return { kind: 'VOID', amount: remaining, lineAmounts: {} };
+}
+
+export function voidTransaction(state: TransactionState): Decision {
+  return settle(state, planVoid(state), 'succeed', '');
+}
+
+// ---------------------------------------------------------------- provider answers
+
+/** The money an effect moves, applied to the counters (and lines). */
+export function applyEffect(state: TransactionState, effect: Effect, now: string): TransactionState {
+  const lineAmounts = new Map(Object.entries(effect.lineAmounts));
+  switch (effect.kind) {
+    case 'CAPTURE': {
+      const capturedAmount = addAmounts(state.capturedAmount, effect.amount);
+      const leftToCapture = capturedAmount + state.voidedAmount < state.amount;
+      return {
+        ...state,
+        capturedAmount,
+        items: applyToLines(state.items, lineAmounts, (line, amount) => ({ ...line, captured_amount: line.captured_amount + amount })),
+        authorizationExpiresAt:
+          leftToCapture && state.paymentProductType === 'klarna.klarna' && state.authorizedAt !== null
+            ? renewedExpiry(state.paymentProductType, state.authorizedAt, state.authorizationExpiresAt, now)
+            : state.authorizationExpiresAt,
+      };
     }
-    const remainder = remainingCaptureAmount(state);
-    const next: TransactionState = { ...state, voidedAmount: state.voidedAmount + remainder };
-    return { state: next, events: [withStatusEvent(next, { event: 'VOID', success: true, amount: remainder })] };
+    case 'REFUND':
+      return {
+        ...state,
+        refundedAmount: addAmounts(state.refundedAmount, effect.amount),
+        items: applyToLines(state.items, lineAmounts, (line, amount) => ({ ...line, refunded_amount: line.refunded_amount + amount })),
+      };
+    case 'VOID':
+      return { ...state, voidedAmount: addAmounts(state.voidedAmount, effect.amount) };
+    default:
+      return assertNever(effect.kind);
   }
-  throw new KasseError('TRANSACTION_NOT_VOIDABLE', `A ${status} transaction cannot be voided.`);
+}
+
+function effectEvent(effect: Effect): Omit<EventDraft, 'transaction_status' | 'event' | 'success'> {
+  return {
+    amount: effect.amount,
+    ...optional('items', effect.items),
+    ...optional('event_reference', effect.eventReference),
+    ...optional('metadata', effect.metadata),
+  };
+}
+
+/**
+ * Settles a planned operation as the provider answered it: `succeed` applies it now;
+ * `fail` records a failed event and changes no money; `async` reserves its money and
+ * records an INITIATE_* event until completePending applies it.
+ */
+export function settle(
+  state: TransactionState,
+  effect: Effect,
+  answer: ProviderAnswer,
+  now: string,
+  inFlight?: { readonly requestId: string; readonly dueAt: string; readonly actor?: string },
+): Decision {
+  switch (answer) {
+    case 'succeed': {
+      const next = applyEffect(state, effect, now);
+      return { state: next, events: [withStatusEvent(next, { event: effect.kind, success: true, ...effectEvent(effect) })] };
+    }
+    case 'fail':
+      return {
+        state,
+        events: [
+          withStatusEvent(state, {
+            event: effect.kind,
+            success: false,
+            ...effectEvent(effect),
+            error: { code: 'PROVIDER_REFUSED', message: `The payment provider refused the ${effect.kind.toLowerCase()}.` },
+          }),
+        ],
+      };
+    case 'async': {
+      if (inFlight === undefined) throw new Error('An async answer needs the request id and due time of the operation.');
+      const next: TransactionState = { ...state, pending: [...(state.pending ?? []), { ...effect, ...inFlight }] };
+      return { state: next, events: [withStatusEvent(next, { event: `INITIATE_${effect.kind}`, success: true, ...effectEvent(effect) })] };
+    }
+    default:
+      return assertNever(answer);
+  }
+}
+
+/** The provider completed an in-flight operation: its reserved money moves for real. */
+export function completePending(state: TransactionState, requestId: string, now: string): Decision {
+  const operation = (state.pending ?? []).find((candidate) => candidate.requestId === requestId);
+  if (operation === undefined) throw new Error(`No operation ${requestId} is in flight`);
+  const released: TransactionState = { ...state, pending: (state.pending ?? []).filter((candidate) => candidate !== operation) };
+  const next = applyEffect(released, operation, now);
+  return {
+    state: next,
+    events: [withStatusEvent(next, { event: operation.kind, success: true, ...effectEvent(operation), correlation_request_id: operation.requestId })],
+  };
 }
 
 // ---------------------------------------------------------------- update authorization
@@ -352,7 +489,10 @@ export function updateAuthorization(state: TransactionState, request: UpdateAuth
     throw new KasseError('OPERATION_NOT_SUPPORTED', `${state.paymentProductType} does not support updating the authorization.`);
   }
   if (!isCapturableStatus(status)) {
-    throw new KasseError('AUTHORIZATION_NOT_UPDATABLE', `The authorization of a ${status} transaction cannot be updated.`);
+    throw new KasseError('AUTHORIZATION_NOT_UPDATABLE', `The transaction is ${status}: its authorization cannot be updated.`);
+  }
+  if ((state.pending ?? []).length > 0) {
+    throw new KasseError('AUTHORIZATION_NOT_UPDATABLE', 'An operation is still in flight with the provider; update the authorization when it completes.');
   }
   const expiry = authorizationExpiresAt(state, now);
   if (isExpired(expiry, now)) throw new KasseError('AUTHORIZATION_EXPIRED');
@@ -459,7 +599,7 @@ function checkedLineAmounts(
 /**
  * Without items, an operation covering exactly what is left on every line is attributed
  * to those lines (so a full capture can later be refunded line by line); any other
- * amount is recorded on the transaction only.
+ * amount is recorded on the transaction only, since which lines it paid is unknown.
  */
 function attributeToLines(state: TransactionState, amount: Amount, available: (line: TransactionItem) => Amount): Map<string, Amount> {
   const result = new Map<string, Amount>();

@@ -20,6 +20,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
 import { checkoutPageRoutes } from './routes/checkout-page.js';
 import { sandboxRoutes } from './routes/sandbox.js';
+import { startProviderWorker, type ProviderWorker } from '../sandbox/provider-worker.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -35,6 +36,8 @@ export interface AppOptions {
 export interface App {
   readonly server: FastifyInstance;
   readonly context: ServiceContext;
+  /** Completes asynchronous provider operations as they fall due. */
+  readonly providerWorker: ProviderWorker;
 }
 
 /**
@@ -105,6 +108,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   checkoutPageRoutes(server, context);
   sandboxRoutes(server, context);
   systemRoutes(server);
+  const providerWorker = startProviderWorker(context, server.log);
+  server.addHook('onClose', () => providerWorker.stop());
   await server.ready();
-  return { server, context };
+  return { server, context, providerWorker };
 }

@@ -2,10 +2,9 @@
  * The built-in sandbox acquirer: what a simulated provider answers when a customer pays,
  * and the details it attaches (a masked card for card products).
  */
-import type { AuthorizationOutcome } from '../domain/transaction.js';
+import type { AuthorizationOutcome, OperationKind, ProviderAnswer } from '../domain/transaction.js';
 import { capabilitiesOf, type PaymentProductType } from '../domain/products.js';
 
-export type ProviderAnswer = 'succeed' | 'fail' | 'async';
 
 export interface SandboxOptions {
   readonly outcome: AuthorizationOutcome;
@@ -33,4 +32,15 @@ export function sandboxCard(type: PaymentProductType): Record<string, unknown> |
     type: 'Credit Card',
     country: 'NO',
   };
+}
+
+/** How the simulated provider answers an operation on a transaction paid with these sandbox settings. */
+export function providerAnswer(sandbox: Record<string, unknown> | undefined, kind: OperationKind): ProviderAnswer {
+  const answer = sandbox?.[kind.toLowerCase()];
+  return answer === 'fail' || answer === 'async' ? answer : 'succeed';
+}
+
+export function asyncDelayMs(sandbox: Record<string, unknown> | undefined): number {
+  const delay = sandbox?.async_delay_ms;
+  return typeof delay === 'number' && Number.isSafeInteger(delay) && delay >= 0 ? delay : defaultSandboxOptions.async_delay_ms;
 }

@@ -52,7 +52,8 @@ export async function createSession(
   const { accountId } = request.principal;
   if (body.profile_id !== undefined && body.profile_id !== DEFAULT_PROFILE) throw new KasseError('UNKNOWN_PROFILE');
   checkOrderAmounts(body.order);
-  const configuration = body.profile_id === DEFAULT_PROFILE && body.configuration === undefined ? allProductsConfiguration() : body.configuration;
+  // A profile supplies the payment products; a configuration sent with it may add options such as auto_capture.
+  const configuration = body.profile_id === DEFAULT_PROFILE ? { ...allProductsConfiguration(), ...body.configuration } : body.configuration;
   if (enabledProductTypes(configuration).length === 0) {
     throw new KasseError('INVALID_REQUEST', 'The configuration enables no payment product.');
   }
@@ -214,6 +215,7 @@ export async function pay(
       items: transactionItems(order),
       outcome: sandbox.outcome,
       now,
+      autoCapture: session.data.configuration.auto_capture === true,
     });
     const transactionId = newResourceId(accountId, ctx.randomBytes);
     const events = eventRecords(decision.events, 1, now, { requestId: request.requestId, systemHeaders: request.systemHeaders });

@@ -7,9 +7,12 @@ import {
   type Decision,
   type EventDraft,
   type TransactionState,
-  capture as decideCapture,
-  refund as decideRefund,
-  voidTransaction as decideVoid,
+  type Effect,
+  planCapture,
+  planRefund,
+  planVoid,
+  settle,
+  completePending,
   updateAuthorization as decideUpdateAuthorization,
   statusOf,
   type CaptureRequest,
@@ -18,6 +21,7 @@ import {
 } from '../domain/transaction.js';
 import { KasseError } from '../domain/errors.js';
 import { accountNow } from '../clock.js';
+import { asyncDelayMs, providerAnswer } from '../sandbox/acquirer.js';
 import type { Repositories, TransactionEventRecord, TransactionFilter, TransactionRecord } from '../store/store.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
@@ -61,11 +65,17 @@ function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): v
   if (!accepted.includes('*') && !accepted.includes(etagOf(record))) throw new KasseError('PRECONDITION_FAILED');
 }
 
+interface Outcome {
+  readonly decision: Decision;
+  readonly statusCode?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 async function operate(
   ctx: ServiceContext,
   transactionId: string,
   request: OperationRequest,
-  decide: (state: TransactionState, now: string) => Decision,
+  decide: (record: TransactionRecord, now: string) => Outcome,
 ): Promise<MutationResult<TransactionView>> {
   const { accountId } = request.principal;
   return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
@@ -73,7 +83,7 @@ async function operate(
     if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
     checkIfMatch(record, request.ifMatch);
     const now = await businessNow(ctx, tx, accountId);
-    const decision = decide(record.state, now);
+    const { decision, statusCode = 200, headers = {} } = decide(record, now);
     const events = eventRecords(decision.events, record.eventCount + 1, now, {
       requestId: request.requestId,
       actor: request.principal.actor,
@@ -83,24 +93,76 @@ async function operate(
     if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
     await tx.appendEvents(record.id, events);
     const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
-    return { statusCode: 200, body: transactionView(next, allEvents, now), headers: { etag: etagOf(next) } };
+    return { statusCode, body: transactionView(next, allEvents, now), headers: { ...headers, etag: etagOf(next) } };
+  });
+}
+
+/**
+ * Capture, refund and void go through the transaction's provider: the domain plans the
+ * effect, then the provider's answer settles it now (200), refuses it (200 with a failed
+ * event) or takes it in flight (202 with `event-request-id`, completed by the provider worker).
+ */
+function operateWithProvider(
+  ctx: ServiceContext,
+  transactionId: string,
+  request: OperationRequest,
+  plan: (state: TransactionState, now: string) => Effect,
+): Promise<MutationResult<TransactionView>> {
+  return operate(ctx, transactionId, request, (record, now) => {
+    const effect = plan(record.state, now);
+    const answer = providerAnswer(record.details.sandbox, effect.kind);
+    if (answer !== 'async') return { decision: settle(record.state, effect, answer, now) };
+    const dueAt = new Date(ctx.clock.now().getTime() + asyncDelayMs(record.details.sandbox)).toISOString();
+    const inFlight = { requestId: request.requestId, dueAt, actor: request.principal.actor };
+    return {
+      decision: settle(record.state, effect, answer, now, inFlight),
+      statusCode: 202,
+      headers: { 'event-request-id': request.requestId },
+    };
   });
 }
 
 export function capture(ctx: ServiceContext, id: string, body: CaptureRequest, request: OperationRequest) {
-  return operate(ctx, id, request, (state, now) => decideCapture(state, body, now));
+  return operateWithProvider(ctx, id, request, (state, now) => planCapture(state, body, now));
 }
 
 export function refund(ctx: ServiceContext, id: string, body: RefundRequest, request: OperationRequest) {
-  return operate(ctx, id, request, (state) => decideRefund(state, body));
+  return operateWithProvider(ctx, id, request, (state) => planRefund(state, body));
 }
 
 export function voidTransaction(ctx: ServiceContext, id: string, request: OperationRequest) {
-  return operate(ctx, id, request, (state) => decideVoid(state));
+  return operateWithProvider(ctx, id, request, (state) => planVoid(state));
+}
+
+/** The provider completes what is due on one transaction (called by the provider worker). */
+export async function completeDueOperations(ctx: ServiceContext, accountId: string, transactionId: string): Promise<number> {
+  return ctx.store.transaction(async (tx) => {
+    const record = await tx.getTransaction(accountId, transactionId, { forUpdate: true });
+    const wallNow = ctx.clock.now().toISOString();
+    const due = (record?.state.pending ?? []).filter((operation) => operation.dueAt <= wallNow);
+    if (record === undefined || due.length === 0) return 0;
+    const now = await businessNow(ctx, tx, accountId);
+    let state = record.state;
+    const events: TransactionEventRecord[] = [];
+    for (const operation of due) {
+      const decision = completePending(state, operation.requestId, now);
+      state = decision.state;
+      events.push(
+        ...eventRecords(decision.events, record.eventCount + events.length + 1, now, {
+          requestId: ctx.newRequestId(),
+          ...(operation.actor ? { actor: operation.actor } : {}),
+        }),
+      );
+    }
+    const next = applyDecision(record, state, events.length, now);
+    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
+    await tx.appendEvents(record.id, events);
+    return events.length;
+  });
 }
 
 export function updateAuthorization(ctx: ServiceContext, id: string, body: UpdateAuthorizationRequest, request: OperationRequest) {
-  return operate(ctx, id, request, (state, now) => decideUpdateAuthorization(state, body, now));
+  return operate(ctx, id, request, (record, now) => ({ decision: decideUpdateAuthorization(record.state, body, now) }));
 }
 
 /** PUT: only merchant_reference_2 may change; no event, a new version. */

@@ -72,6 +72,7 @@ function transactionFromRow(row: Selectable<TransactionsTable>): TransactionReco
       items: JSON.parse(row.items),
       authorizedAt: row.authorized_at,
       authorizationExpiresAt: row.authorization_expires_at,
+      ...(row.pending === '[]' ? {} : { pending: JSON.parse(row.pending) }),
     },
     details: JSON.parse(row.details),
     eventCount: toInt(row.event_count),
@@ -105,6 +106,8 @@ function transactionToRow(record: TransactionRecord): TransactionsTable {
     items: JSON.stringify(state.items),
     details: JSON.stringify(record.details),
     event_count: record.eventCount,
+    pending: JSON.stringify(state.pending ?? []),
+    pending_due_at: (state.pending ?? []).reduce<string | null>((earliest, op) => (earliest === null || op.dueAt < earliest ? op.dueAt : earliest), null),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
     version: record.version,
@@ -335,6 +338,17 @@ class KyselyRepositories implements Repositories {
     }
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
     return rows.map(transactionFromRow);
+  }
+
+  async listDuePending(now: string, limit: number): Promise<Array<{ accountId: string; id: string }>> {
+    const rows = await this.db
+      .selectFrom('transactions')
+      .select(['account_id', 'id'])
+      .where('pending_due_at', '<=', now)
+      .orderBy('pending_due_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ accountId: row.account_id, id: row.id }));
   }
 
   async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {

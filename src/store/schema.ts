@@ -66,6 +66,8 @@ export interface TransactionsTable {
   items: string;
   details: string;
   event_count: number;
+  pending: string;
+  pending_due_at: string | null;
   created_at: string;
   updated_at: string;
   version: number;

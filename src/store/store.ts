@@ -181,6 +181,8 @@ export interface Repositories {
   insertTransaction(transaction: TransactionRecord): Promise<void>;
   updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean>;
   listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]>;
+  /** Transactions with an asynchronous provider operation due at or before `now` (wall clock), earliest first. */
+  listDuePending(now: string, limit: number): Promise<Array<{ accountId: string; id: string }>>;
   appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void>;
   listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>>;
 

@@ -80,6 +80,10 @@ export interface OrderOptions {
   readonly productType?: string;
   readonly token?: string;
   readonly outcome?: string;
+  /** Sandbox settings for pay beyond the outcome: capture/refund/void answers, async_delay_ms. */
+  readonly sandbox?: Record<string, unknown>;
+  /** Extra session fields, e.g. configuration or expires_at (with createSession on /v1/sessions-profile). */
+  readonly sessionExtra?: Record<string, unknown>;
   readonly customer?: Record<string, unknown>;
   readonly partialPayment?: boolean;
   readonly merchantReference2?: string;
@@ -108,6 +112,7 @@ export function sessionPayload(options: OrderOptions = {}): Record<string, unkno
       ...(options.partialPayment !== undefined ? { partial_payment: options.partialPayment } : {}),
     },
     ...(options.customer ? { customer: options.customer } : {}),
+    ...options.sessionExtra,
   };
 }
 
@@ -128,7 +133,7 @@ export async function authorizedTransaction(h: Harness, options: OrderOptions = 
   const response = await h.request({
     method: 'POST',
     url: `/v1/sessions/${sessionId}/pay`,
-    payload: { payment_product_type: options.productType ?? 'klarna.klarna', sandbox: { outcome: options.outcome ?? 'authorized' } },
+    payload: { payment_product_type: options.productType ?? 'klarna.klarna', sandbox: { outcome: options.outcome ?? 'authorized', ...options.sandbox } },
   });
   if (response.statusCode !== 200) throw new Error(`pay failed: ${response.statusCode} ${response.body}`);
   return response.json().transaction_id;

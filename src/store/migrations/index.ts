@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
+import { pendingOperations } from './0002-pending-operations.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_pending_operations': pendingOperations,
 };
 
 export const migrationProvider: MigrationProvider = {
