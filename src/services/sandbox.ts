@@ -8,7 +8,7 @@ import { resolveAuthorization } from '../domain/transaction.js';
 import { accountNow } from '../clock.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
-import { applyDecision, eventRecords, VersionConflict, businessNow } from './transactions.js';
+import { applyDecision, businessNow, eventRecords, recordChange } from './ledger.js';
 import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
 
 export interface ClockView {
@@ -71,8 +71,7 @@ export async function resolveTransaction(
       systemHeaders: request.systemHeaders,
     });
     const next = applyDecision(record, decision.state, events.length, now);
-    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
-    await tx.appendEvents(record.id, events);
+    await recordChange(tx, record, next, events);
     const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
     return { statusCode: 200, body: transactionView(next, allEvents, now), headers: { etag: etagOf(next) } };
   });

@@ -12,7 +12,7 @@ import type { Repositories, SessionEvent, SessionRecord, TransactionRecord } fro
 import { sandboxCard, defaultSandboxOptions, type SandboxOptions } from '../sandbox/acquirer.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
-import { applyDecision, businessNow, eventRecords, VersionConflict } from './transactions.js';
+import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
 
 export interface SessionOrder {
   readonly amount: number;
@@ -155,8 +155,7 @@ export async function cancelSession(ctx: ServiceContext, id: string, request: Op
         systemHeaders: request.systemHeaders,
       });
       const next = applyDecision(transaction, decision.state, events.length, now);
-      if (!(await tx.updateTransaction(next, transaction.version))) throw new VersionConflict('transaction changed concurrently');
-      await tx.appendEvents(transaction.id, events);
+      await recordChange(tx, transaction, next, events);
     }
     const cancelled: SessionRecord = {
       ...session,
@@ -251,8 +250,7 @@ export async function pay(
       updatedAt: now,
       version: 1,
     };
-    await tx.insertTransaction(record);
-    await tx.appendEvents(transactionId, events);
+    await recordChange(tx, null, record, events);
     const authorized = decision.state.authorization !== 'DECLINED' && decision.state.authorization !== 'FAILED';
     const paid: SessionRecord = {
       ...session,

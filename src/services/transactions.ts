@@ -5,7 +5,6 @@
  */
 import {
   type Decision,
-  type EventDraft,
   type TransactionState,
   type Effect,
   planCapture,
@@ -14,50 +13,17 @@ import {
   settle,
   completePending,
   updateAuthorization as decideUpdateAuthorization,
-  statusOf,
   type CaptureRequest,
   type RefundRequest,
   type UpdateAuthorizationRequest,
 } from '../domain/transaction.js';
 import { KasseError } from '../domain/errors.js';
-import { accountNow } from '../clock.js';
 import { asyncDelayMs, providerAnswer } from '../sandbox/acquirer.js';
 import type { Repositories, TransactionEventRecord, TransactionFilter, TransactionRecord } from '../store/store.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
+import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
 import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
-
-/** Thrown inside a storage transaction when the row changed under us; the store retries. */
-export class VersionConflict extends Error {
-  readonly retryable = true;
-}
-
-export async function businessNow(ctx: ServiceContext, repos: Repositories, accountId: string): Promise<string> {
-  const account = await repos.getAccount(accountId);
-  return accountNow(ctx.clock, account?.clockOffsetMs ?? 0);
-}
-
-/** Turns domain event drafts into stored events with ids, author, time and request headers. */
-export function eventRecords(
-  drafts: readonly EventDraft[],
-  firstSeq: number,
-  now: string,
-  meta: { requestId: string; actor?: string; systemHeaders?: Readonly<Record<string, string>> },
-): TransactionEventRecord[] {
-  return drafts.map((draft, index) => ({
-    id: String(firstSeq + index),
-    ...draft,
-    request_id: index === 0 ? meta.requestId : crypto.randomUUID(),
-    created_at: now,
-    ...(meta.actor ? { created_by: meta.actor } : {}),
-    ...(meta.systemHeaders && Object.keys(meta.systemHeaders).length > 0 ? { request_headers: meta.systemHeaders } : {}),
-  }));
-}
-
-/** Applies a decision to a record: new state, status, version, event count. */
-export function applyDecision(record: TransactionRecord, state: TransactionState, eventCount: number, now: string): TransactionRecord {
-  return { ...record, state, status: statusOf(state), eventCount: record.eventCount + eventCount, version: record.version + 1, updatedAt: now };
-}
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
@@ -90,8 +56,7 @@ async function operate(
       systemHeaders: request.systemHeaders,
     });
     const next = applyDecision(record, decision.state, events.length, now);
-    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
-    await tx.appendEvents(record.id, events);
+    await recordChange(tx, record, next, events);
     const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
     return { statusCode, body: transactionView(next, allEvents, now), headers: { ...headers, etag: etagOf(next) } };
   });
@@ -155,8 +120,7 @@ export async function completeDueOperations(ctx: ServiceContext, accountId: stri
       );
     }
     const next = applyDecision(record, state, events.length, now);
-    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
-    await tx.appendEvents(record.id, events);
+    await recordChange(tx, record, next, events);
     return events.length;
   });
 }

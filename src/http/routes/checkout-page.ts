@@ -8,7 +8,7 @@ import { isKasseError } from '../../domain/errors.js';
 import { isExpired } from '../../domain/expiry.js';
 import { enabledProductTypes, isPaymentProductType } from '../../domain/products.js';
 import type { ServiceContext } from '../../services/context.js';
-import { businessNow } from '../../services/transactions.js';
+import { businessNow } from '../../services/ledger.js';
 import * as sessions from '../../services/sessions.js';
 import { checkoutCss, renderCheckoutPage, renderNotFoundPage } from '../../sandbox/hosted-page.js';
 import type { SessionRecord } from '../../store/store.js';
