@@ -44,3 +44,27 @@ export function formatAmount(amount: Amount, currency: string): string {
   const digits = String(amount).padStart(exponent + 1, '0');
   return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
+
+/**
+ * Parses an amount as staff type it, in the currency's major unit ("1234.50", "1 234,50",
+ * "400") into minor units (123450), by exact decimal string arithmetic — never through a
+ * float. One decimal mark ('.' or ','), spaces as digit grouping, no sign, at most the
+ * currency's decimals (trailing zeros beyond them are accepted: "100.00" JPY is 100).
+ * Ambiguous text such as "1,234.50" is refused rather than guessed.
+ */
+export function parseDecimalAmount(text: string, currency: string): Amount {
+  const exponent = currencyExponent(currency);
+  const compact = text.replace(/[\s\u00a0\u202f]/g, '');
+  const match = /^(\d+)(?:[.,](\d*))?$/.exec(compact);
+  if (match === null) {
+    throw new KasseError('INVALID_AMOUNT', `"${text.trim()}" is not an amount: write digits with at most one decimal mark, such as 1234.50.`);
+  }
+  const whole = match[1]!;
+  const fraction = (match[2] ?? '').replace(/0+$/, '');
+  if (fraction.length > exponent) {
+    throw new KasseError('INVALID_AMOUNT', `"${text.trim()}" has more decimals than ${currency} allows (${exponent}).`);
+  }
+  const minor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new KasseError('AMOUNT_OVERFLOW');
+  return Number(minor);
+}
