@@ -3,11 +3,13 @@
  * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
  * passed in by the engine module.
  */
-import { type Kysely, type Selectable, type Transaction, Migrator } from 'kysely';
+import { type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
 import { IdempotencyKeyTaken } from './store.js';
 import type {
   AccountRecord,
+  BackofficeSessionRecord,
   ClientRecord,
+  DailyTransactionStats,
   IdempotencyRecord,
   Repositories,
   SessionFilter,
@@ -416,6 +418,106 @@ class KyselyRepositories implements Repositories {
       if (this.options.isUniqueViolation(error)) throw new IdempotencyKeyTaken(record.accountId, record.key, { cause: error });
       throw error;
     }
+  }
+
+  async getBackofficeSession(id: string, now: string): Promise<{ session: BackofficeSessionRecord; user: UserRecord } | undefined> {
+    const row = await this.db
+      .selectFrom('backoffice_sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['s.id', 's.user_id', 's.account_id', 's.csrf_token', 's.created_at', 's.expires_at', 'u.email', 'u.password_hash', 'u.account_ids', 'u.created_at as user_created_at'])
+      .where('s.id', '=', id)
+      .where('s.expires_at', '>', now)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      session: { id: row.id, userId: row.user_id, accountId: row.account_id, csrfToken: row.csrf_token, createdAt: row.created_at, expiresAt: row.expires_at },
+      user: {
+        id: row.user_id,
+        email: row.email,
+        passwordHash: row.password_hash,
+        accountIds: row.account_ids.split(' ').filter(Boolean),
+        createdAt: row.user_created_at,
+      },
+    };
+  }
+
+  async insertBackofficeSession(session: BackofficeSessionRecord): Promise<void> {
+    await this.db
+      .insertInto('backoffice_sessions')
+      .values({
+        id: session.id,
+        user_id: session.userId,
+        account_id: session.accountId,
+        csrf_token: session.csrfToken,
+        created_at: session.createdAt,
+        expires_at: session.expiresAt,
+      })
+      .execute();
+  }
+
+  async setBackofficeSessionAccount(id: string, accountId: string): Promise<void> {
+    await this.db.updateTable('backoffice_sessions').set({ account_id: accountId }).where('id', '=', id).execute();
+  }
+
+  async deleteBackofficeSession(id: string): Promise<void> {
+    await this.db.deleteFrom('backoffice_sessions').where('id', '=', id).execute();
+  }
+
+  async deleteExpiredBackofficeSessions(now: string): Promise<void> {
+    await this.db.deleteFrom('backoffice_sessions').where('expires_at', '<=', now).execute();
+  }
+
+  async insertLoginFailure(throttleKey: string, failedAt: string): Promise<void> {
+    await this.db.insertInto('backoffice_login_failures').values({ throttle_key: throttleKey, failed_at: failedAt }).execute();
+  }
+
+  async listLoginFailures(throttleKey: string, since: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('backoffice_login_failures')
+      .select('failed_at')
+      .where('throttle_key', '=', throttleKey)
+      .where('failed_at', '>=', since)
+      .orderBy('failed_at')
+      .limit(1000)
+      .execute();
+    return rows.map((row) => row.failed_at);
+  }
+
+  async deleteLoginFailures(throttleKey: string, before?: string): Promise<void> {
+    let query = this.db.deleteFrom('backoffice_login_failures').where('throttle_key', '=', throttleKey);
+    if (before !== undefined) query = query.where('failed_at', '<', before);
+    await query.execute();
+  }
+
+  async transactionDailyStats(accountId: string, from: string, to: string): Promise<DailyTransactionStats[]> {
+    // Range on (account_id, created_at): the transactions_account_created index; substr is plain SQL on both engines.
+    const day = sql<string>`substr(created_at, 1, 10)`;
+    const rows = await this.db
+      .selectFrom('transactions')
+      .select((eb) => [
+        day.as('day'),
+        'currency',
+        'status',
+        eb.fn.countAll<number | string>().as('count'),
+        eb.fn.sum<number | string>('amount').as('amount'),
+        eb.fn.sum<number | string>('captured_amount').as('captured_amount'),
+        eb.fn.sum<number | string>('refunded_amount').as('refunded_amount'),
+      ])
+      .where('account_id', '=', accountId)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .groupBy([day, 'currency', 'status'])
+      .orderBy('day')
+      .execute();
+    return rows.map((row) => ({
+      day: row.day,
+      currency: row.currency,
+      status: row.status,
+      count: toInt(row.count),
+      amount: toInt(row.amount),
+      capturedAmount: toInt(row.captured_amount),
+      refundedAmount: toInt(row.refunded_amount),
+    }));
   }
 }
 

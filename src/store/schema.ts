@@ -89,6 +89,20 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface BackofficeSessionsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface BackofficeLoginFailuresTable {
+  throttle_key: string;
+  failed_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_clients: ApiClientsTable;
@@ -98,4 +112,6 @@ export interface Database {
   transactions: TransactionsTable;
   transaction_events: TransactionEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  backoffice_sessions: BackofficeSessionsTable;
+  backoffice_login_failures: BackofficeLoginFailuresTable;
 }

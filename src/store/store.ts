@@ -156,6 +156,30 @@ export interface SessionFilter {
   readonly merchantReference?: string;
 }
 
+/** A signed-in backoffice user; `id` is the SHA-256 of the cookie's token, never the token. */
+export interface BackofficeSessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  /** The account the user is looking at (one of the user's accounts). */
+  readonly accountId: string;
+  /** Synchronizer token every backoffice form must send back. */
+  readonly csrfToken: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+/** Transactions created on one UTC day, in one currency and status (the dashboard's figures). */
+export interface DailyTransactionStats {
+  /** YYYY-MM-DD (UTC). */
+  readonly day: string;
+  readonly currency: string;
+  readonly status: string;
+  readonly count: number;
+  readonly amount: number;
+  readonly capturedAmount: number;
+  readonly refundedAmount: number;
+}
+
 /** Everything a service may read or write; the same methods inside and outside a transaction. */
 export interface Repositories {
   getAccount(id: string): Promise<AccountRecord | undefined>;
@@ -188,6 +212,20 @@ export interface Repositories {
 
   getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
   insertIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  /** The unexpired session with its user, or undefined. */
+  getBackofficeSession(id: string, now: string): Promise<{ session: BackofficeSessionRecord; user: UserRecord } | undefined>;
+  insertBackofficeSession(session: BackofficeSessionRecord): Promise<void>;
+  setBackofficeSessionAccount(id: string, accountId: string): Promise<void>;
+  deleteBackofficeSession(id: string): Promise<void>;
+  deleteExpiredBackofficeSessions(now: string): Promise<void>;
+  insertLoginFailure(throttleKey: string, failedAt: string): Promise<void>;
+  /** Failure times for the key at or after `since`, oldest first. */
+  listLoginFailures(throttleKey: string, since: string): Promise<string[]>;
+  /** Forgets the key's failures; with `before`, only those older than it. */
+  deleteLoginFailures(throttleKey: string, before?: string): Promise<void>;
+  /** Counts and sums per UTC day, currency and status of transactions created in [from, to). */
+  transactionDailyStats(accountId: string, from: string, to: string): Promise<DailyTransactionStats[]>;
 }
 
 /**

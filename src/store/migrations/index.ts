@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
 import { pendingOperations } from './0002-pending-operations.js';
+import { backoffice } from './0003-backoffice.js';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_pending_operations': pendingOperations,
+  '0003_backoffice': backoffice,
 };
 
 export const migrationProvider: MigrationProvider = {
