@@ -20,6 +20,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { systemRoutes } from './routes/system.js';
 import { checkoutPageRoutes } from './routes/checkout-page.js';
 import { sandboxRoutes } from './routes/sandbox.js';
+import { backofficeRoutes } from '../backoffice/routes.js';
 import { startProviderWorker, type ProviderWorker } from '../sandbox/provider-worker.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   transactionRoutes(server, context);
   checkoutPageRoutes(server, context);
   sandboxRoutes(server, context);
+  backofficeRoutes(server, context);
   systemRoutes(server);
   const providerWorker = startProviderWorker(context, server.log);
   server.addHook('onClose', () => providerWorker.stop());
