@@ -75,6 +75,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     (app.context as { publicUrl: string }).publicUrl = publicUrl;
   }
   logger.info({ port, publicUrl }, `Kasse listening on ${publicUrl}`);
+  (options.print ?? ((line: string) => process.stdout.write(`${line}\n`)))(`Kasse listening on ${publicUrl}`);
   return {
     app,
     store,

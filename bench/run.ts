@@ -1,0 +1,288 @@
+/**
+ * The benchmark harness (`npm run bench`): starts Kasse on a fresh database, prepares
+ * authorized transactions through the API, then measures capture, refund, GET and list
+ * with autocannon, and in the same run a bare Fastify route in a separate process as the
+ * ceiling. Every figure is also printed as a ratio of the ceiling. SQLite and PostgreSQL.
+ *
+ * Options (env): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_STORES
+ * (`sqlite,postgres`), BENCH_LIST_ROWS (1000000), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Result } from 'autocannon';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
+const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
+const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CLIENT_ID = 'bench-client';
+const CLIENT_SECRET = 'bench-secret';
+const ACCOUNT = 'T00000001';
+
+interface Figure {
+  readonly name: string;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly rssMb?: number;
+}
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
+  const child = spawn(process.execPath, command, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start: ${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: match[1]!,
+          stop: () =>
+            new Promise((done) => {
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+  });
+}
+
+/** Peak resident set size of a process so far (VmHWM), in MB. */
+function peakRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function load(name: string, url: string, requests: () => { method: string; path: string; body?: string }, headers: Record<string, string>, pid?: number): Promise<Figure> {
+  const result: Result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const next = requests();
+          return { ...request, method: next.method as 'GET', path: next.path, ...(next.body ? { body: next.body } : {}) };
+        },
+      },
+    ],
+  });
+  const figure: Figure = {
+    name,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    ...(peakRssMb(pid) !== undefined ? { rssMb: peakRssMb(pid)! } : {}),
+  };
+  process.stdout.write(`  ${name}: ${figure.rps} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, non-2xx ${figure.non2xx}\n`);
+  return figure;
+}
+
+async function json(url: string, init: RequestInit): Promise<any> {
+  const response = await fetch(url, init);
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${init.method} ${url}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function token(base: string): Promise<string> {
+  const body = await json(`${base}/v1/accounts/${ACCOUNT}/auth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'client_credentials', audience: `${base}/v1/accounts/${ACCOUNT}` }),
+  });
+  return body.access_token;
+}
+
+/** Authorized transactions with a large amount, so each can take thousands of 1-unit captures. */
+async function prepare(base: string, bearer: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const batch = 16;
+  for (let i = 0; i < count; i += batch) {
+    const made = await Promise.all(
+      Array.from({ length: Math.min(batch, count - i) }, async (_, j) => {
+        const session = await json(`${base}/v1/sessions-profile`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            profile_id: 'default',
+            url: { return_url: 'https://shop.example/return' },
+            order: { amount: 1_000_000_000, currency: 'NOK', merchant_reference: `bench-${i + j}`, items: [{ line_id: '1', amount: 1_000_000_000, quantity: 1 }] },
+          }),
+        });
+        const paid = await json(`${base}/v1/sessions/${session.id}/pay`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ payment_product_type: 'klarna.klarna' }),
+        });
+        return paid.transaction_id as string;
+      }),
+    );
+    ids.push(...made);
+  }
+  return ids;
+}
+
+function roundRobin<T>(values: readonly T[]): () => T {
+  let index = 0;
+  return () => values[index++ % values.length]!;
+}
+
+async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const admin = new pg.Client({ connectionString: pgAdminUrl });
+  try {
+    await admin.connect();
+  } catch {
+    return undefined;
+  }
+  const name = `kasse_bench_${Date.now().toString(36)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(pgAdminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: pgAdminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function seedList(store: string, databaseUrl: string): Promise<boolean> {
+  const seeder = join(root, 'bench', 'seed-transactions.ts');
+  try {
+    readFileSync(seeder);
+  } catch {
+    process.stdout.write('  (no bench/seed-transactions.ts: list measured on the prepared transactions only)\n');
+    return false;
+  }
+  process.stdout.write(`  seeding ${listRows} transactions for the list benchmark (${store})...\n`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', seeder], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: databaseUrl, SEED_ROWS: String(listRows), SEED_ACCOUNT: ACCOUNT },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seeder exited ${code}`))));
+  });
+  return true;
+}
+
+async function benchStore(store: string): Promise<Figure[] | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'kasse-bench-'));
+  let databaseUrl = `sqlite:${join(dir, 'kasse.db')}`;
+  let drop: (() => Promise<void>) | undefined;
+  if (store === 'postgres') {
+    const fresh = await freshPostgresUrl();
+    if (!fresh) {
+      process.stdout.write('PostgreSQL: no server reachable, skipped\n');
+      return undefined;
+    }
+    databaseUrl = fresh.url;
+    drop = fresh.drop;
+  }
+  const env = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSE_CLIENT_ID: CLIENT_ID, KASSE_CLIENT_SECRET: CLIENT_SECRET };
+  process.stdout.write(`${store}:\n`);
+  // Migrate and bootstrap, then seed the list table while no server holds the database.
+  let server = await start(['bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);
+  await server.stop();
+  const seeded = listRows > 0 ? await seedList(store, databaseUrl) : false;
+  server = await start(['bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);
+  const base = server.url;
+  try {
+    const bearer = await token(base);
+    const headers = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' };
+    const ids = await prepare(base, bearer, 2000);
+    const pid = server.child.pid;
+    const figures: Figure[] = [];
+    const nextCapture = roundRobin(ids);
+    figures.push(await load('capture', base, () => ({ method: 'POST', path: `/v1/transactions/${nextCapture()}/capture`, body: '{"amount":1}' }), headers, pid));
+    const nextRefund = roundRobin(ids);
+    figures.push(await load('refund', base, () => ({ method: 'POST', path: `/v1/transactions/${nextRefund()}/refund`, body: '{"amount":1}' }), headers, pid));
+    const nextGet = roundRobin(ids);
+    figures.push(await load('get', base, () => ({ method: 'GET', path: `/v1/transactions/${nextGet()}` }), headers, pid));
+    const filters = ['status=AUTHORIZED', 'payment_product_type=klarna.klarna', 'currency=NOK&status=CAPTURED', 'merchant_reference=bench-7', 'amount.gte=50000&limit=25'];
+    const nextFilter = roundRobin(filters);
+    figures.push(
+      await load(`list (filters, ${seeded ? listRows.toLocaleString('en') : ids.length} rows)`, base, () => ({ method: 'GET', path: `/v1/transactions?${nextFilter()}` }), headers, pid),
+    );
+    return figures;
+  } finally {
+    await server.stop();
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ratio(value: number, ceiling: number): string {
+  return (value / ceiling).toFixed(2);
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`Kasse benchmark: ${connections} connections, ${seconds} s per measurement\n`);
+  const ceilingServer = await start(['--import', 'tsx', 'bench/ceiling-server.ts'], {}, /listening (http:\/\/\S+)/);
+  process.stdout.write('ceiling (bare Fastify route, separate process):\n');
+  const ceiling = await load('ceiling', ceilingServer.url, () => ({ method: 'GET', path: '/ceiling' }), {}, ceilingServer.child.pid);
+  await ceilingServer.stop();
+
+  const results = new Map<string, Figure[]>();
+  for (const store of stores) {
+    const figures = await benchStore(store);
+    if (figures) results.set(store, figures);
+  }
+
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  const lines = [
+    `Machine: ${machine}. Load generator (autocannon, ${connections} connections, ${seconds} s each) on the same machine.`,
+    '',
+    '| store | measurement | req/s | × ceiling | p50 ms | p99 ms | p99.9 ms | non-2xx | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| — | ceiling | ${ceiling.rps} | 1.00 | ${ceiling.p50} | ${ceiling.p99} | ${ceiling.p999} | ${ceiling.non2xx} | ${ceiling.rssMb ?? ''} |`,
+  ];
+  for (const [store, figures] of results) {
+    for (const figure of figures) {
+      lines.push(
+        `| ${store} | ${figure.name} | ${figure.rps} | ${ratio(figure.rps, ceiling.rps)} | ${figure.p50} | ${figure.p99} | ${figure.p999} | ${figure.non2xx + figure.errors} | ${figure.rssMb ?? ''} |`,
+      );
+    }
+  }
+  const table = lines.join('\n');
+  process.stdout.write(`\n${table}\n`);
+  if (process.env.BENCH_WRITE !== '0') writeFileSync(join(root, 'bench', 'last-run.md'), `${table}\n`);
+}
+
+await main();
