@@ -302,7 +302,25 @@ class KyselyRepositories implements Repositories {
   }
 
   async listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]> {
-    let query = this.db.selectFrom('transactions').selectAll().where('account_id', '=', filter.accountId);
+    const { accountId, search } = filter;
+    // A search names the account in each alternative, (account, id) OR (account, session) OR ..., so each
+    // is answered from its own index on both engines; with a separate account_id term SQLite scans the account.
+    let query =
+      search === undefined
+        ? this.db.selectFrom('transactions').selectAll().where('account_id', '=', accountId)
+        : this.db
+            .selectFrom('transactions')
+            .selectAll()
+            .where((eb) =>
+              eb.or([
+                eb.and([eb('account_id', '=', accountId), eb('id', '=', search)]),
+                eb.and([eb('account_id', '=', accountId), eb('session_id', '=', search)]),
+                eb.and([eb('account_id', '=', accountId), eb('merchant_reference', '=', search)]),
+                eb.and([eb('account_id', '=', accountId), eb('merchant_reference_2', '=', search)]),
+                eb.and([eb('account_id', '=', accountId), eb('customer_email', '=', search.toLowerCase())]),
+                eb.and([eb('account_id', '=', accountId), eb('customer_phone', '=', search)]),
+              ]),
+            );
     const anyOf = (column: 'status' | 'payment_product' | 'payment_product_type' | 'currency', values?: readonly string[]) => {
       if (values === undefined || values.length === 0) return;
       query = values.length === 1 ? query.where(column, '=', values[0]!) : query.where(column, 'in', [...values]);
@@ -319,19 +337,6 @@ class KyselyRepositories implements Repositories {
     if (filter.amountLte !== undefined) query = query.where('amount', '<=', filter.amountLte);
     if (filter.createdAtGte !== undefined) query = query.where('created_at', '>=', filter.createdAtGte);
     if (filter.createdAtLte !== undefined) query = query.where('created_at', '<=', filter.createdAtLte);
-    const search = filter.search;
-    if (search !== undefined) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('id', '=', search),
-          eb('session_id', '=', search),
-          eb('merchant_reference', '=', search),
-          eb('merchant_reference_2', '=', search),
-          eb('customer_email', '=', search.toLowerCase()),
-          eb('customer_phone', '=', search),
-        ]),
-      );
-    }
     const after = filter.startingAfter;
     if (after) {
       query = query.where((eb) =>
