@@ -103,7 +103,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const tokens = new TokenService(options.store, options.clock);
   const context = serviceContext(options.store, options.clock, options.publicUrl);
   installAuthentication(server, tokens);
-  tokenRoutes(server, tokens);
+  tokenRoutes(server, tokens, options.clock);
   sessionRoutes(server, context);
   transactionRoutes(server, context);
   checkoutPageRoutes(server, context);

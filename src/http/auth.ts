@@ -1,7 +1,9 @@
 /** Token endpoint and the bearer-token check every protected route runs before its body is read. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { KasseError } from '../domain/errors.js';
+import { KasseError, isKasseError } from '../domain/errors.js';
+import type { Clock } from '../clock.js';
+import { FailureThrottle } from './throttle.js';
 import { allows, type Access } from '../auth/scopes.js';
 import { TOKEN_LIFETIME_SECONDS, type TokenService } from '../auth/tokens.js';
 import { AccountParams, ErrorSchema, TokenRequestSchema, TokenSchema } from './schemas.js';
@@ -39,7 +41,10 @@ function basicCredentials(request: FastifyRequest): { clientId: string; clientSe
   return { clientId: decoded.slice(0, colon), clientSecret: decoded.slice(colon + 1) };
 }
 
-export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
+export function tokenRoutes(app: FastifyInstance, tokens: TokenService, clock: Clock): void {
+  // Brute force on client secrets: 10 failures per client id, 50 per address, each per minute.
+  const perClient = new FailureThrottle(clock, 10);
+  const perAddress = new FailureThrottle(clock, 50);
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/v1/accounts/:aid/auth/token',
     {
@@ -49,7 +54,7 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
         summary: 'Get an access token with client credentials',
         params: AccountParams,
         body: TokenRequestSchema,
-        response: { 200: TokenSchema, 400: ErrorSchema, 401: ErrorSchema },
+        response: { 200: TokenSchema, 400: ErrorSchema, 401: ErrorSchema, 429: ErrorSchema },
       },
     },
     async (request) => {
@@ -57,7 +62,18 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenService): void {
       if (request.body.grant_type !== 'client_credentials') throw new KasseError('UNSUPPORTED_GRANT_TYPE');
       const accountId = request.params.aid;
       const audience = request.body.audience ?? `${request.protocol}://${request.host}/v1/accounts/${accountId}`;
-      const accessToken = await tokens.issue({ accountId, clientId, clientSecret, audience });
+      perAddress.check(request.ip);
+      perClient.check(clientId);
+      let accessToken: string;
+      try {
+        accessToken = await tokens.issue({ accountId, clientId, clientSecret, audience });
+      } catch (error) {
+        if (isKasseError(error) && error.code === 'INVALID_CLIENT') {
+          perAddress.fail(request.ip);
+          perClient.fail(clientId);
+        }
+        throw error;
+      }
       return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: TOKEN_LIFETIME_SECONDS };
     },
   );
