@@ -339,9 +339,11 @@ class KyselyRepositories implements Repositories {
     if (filter.createdAtLte !== undefined) query = query.where('created_at', '<=', filter.createdAtLte);
     const after = filter.startingAfter;
     if (after) {
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
-      );
+      // (created_at, id) < cursor, with created_at <= cursor spelled out so the index range starts at the
+      // cursor; the OR alone makes SQLite walk every newer row first (page 10 000 as slow as a scan).
+      query = query
+        .where('created_at', '<=', after.createdAt)
+        .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
     }
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
     return rows.map(transactionFromRow);
