@@ -147,9 +147,13 @@ export class PgliteDialect implements Dialect {
   }
 }
 
-/** A fresh in-memory PGlite database; int8 arrives as a number when it fits exactly, as with `pg`. */
-export function newPglite(): PGlite {
+/**
+ * A fresh in-memory PGlite database (empty, or loaded from a `dumpDataDir` image); int8
+ * arrives as a number when it fits exactly, as with `pg`.
+ */
+export function newPglite(image?: Blob | File): PGlite {
   return new PGlite({
+    ...(image ? { loadDataDir: image } : {}),
     parsers: {
       [INT8_OID]: (text: string) => {
         const number = Number(text);
