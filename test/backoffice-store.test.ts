@@ -120,6 +120,27 @@ for (const engine of engines) {
       assert.deepEqual(await store.listLoginFailures('a@x 10.0.0.1', at(0)), [at(2)], 'another key is untouched');
     });
 
+    test('amount ranges list the same rows newest first whether the range is narrow or wide (≥ 5000 rows)', async () => {
+      const C = 'T00000003';
+      await store.insertAccount({ id: C, name: C, clockOffsetMs: 0, createdAt: at(0) });
+      await store.transaction(async (tx) => {
+        for (let n = 0; n < 6000; n += 1) await tx.insertTransaction(transaction(C, new Date(T0 + n * 1000).toISOString(), { amount: 100 + (n % 1000) }));
+      });
+      const list = (gte?: number, lte?: number) =>
+        store.listTransactions({ accountId: C, limit: 20, ...(gte === undefined ? {} : { amountGte: gte }), ...(lte === undefined ? {} : { amountLte: lte }) });
+      const expected = (predicate: (amount: number) => boolean) => {
+        const rows: number[] = [];
+        for (let n = 5999; n >= 0 && rows.length < 20; n -= 1) if (predicate(100 + (n % 1000))) rows.push(100 + (n % 1000));
+        return rows;
+      };
+      const amounts = (rows: TransactionRecord[]) => rows.map((row) => row.state.amount);
+      assert.deepEqual(amounts(await list(150)), expected((amount) => amount >= 150), 'wide: 5100 rows match');
+      assert.deepEqual(amounts(await list(1090)), expected((amount) => amount >= 1090), 'narrow: 60 rows match');
+      assert.deepEqual(amounts(await list(200, 204)), expected((amount) => amount >= 200 && amount <= 204));
+      assert.deepEqual(amounts(await list(undefined, 1050)), expected((amount) => amount <= 1050));
+      assert.deepEqual(amounts(await list(5000)), []);
+    });
+
     test('daily figures: per UTC day, currency and status, within [from, to), for one account', async () => {
       const rows = [
         transaction(A, at(1), { amount: 1000, captured: 1000, status: 'CAPTURED' }),

@@ -148,7 +148,8 @@ describe('CSRF', () => {
   test('a POST without the token is refused (403) and changes nothing', async () => {
     const client = await signedIn();
     const id = await authorizedTransaction(h);
-    for (const fields of [{ mode: 'full' }, { mode: 'full', _csrf: 'forged' }]) {
+    const attempts: Array<Record<string, string>> = [{ mode: 'full' }, { mode: 'full', _csrf: 'forged' }];
+    for (const fields of attempts) {
       const response = await client.post(`/backoffice/transactions/${id}/capture`, { ...fields, confirm: 'yes', idempotency_key: 'aaaaaaaaaaaaaaaaaaaa', version: '"1"' });
       assert.equal(response.statusCode, 403);
       assert.match(roleText(response.body, 'alert') ?? '', /could not be verified/);

@@ -46,6 +46,9 @@ export interface EngineOptions {
   readonly onClose?: () => Promise<void>;
 }
 
+/** Transactions in an amount range above which the list reads newest first instead of sorting the range. */
+const WIDE_AMOUNT_RANGE = 5000;
+
 /** Numbers from bigint columns arrive as strings from pg; amounts must stay exact. */
 function toInt(value: number | string | bigint): number {
   const number = typeof value === 'number' ? value : Number(value);
@@ -301,6 +304,18 @@ class KyselyRepositories implements Repositories {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Whether at least WIDE_AMOUNT_RANGE transactions of the account fall in the range (an index-only count). */
+  private async isWideAmountRange(accountId: string, gte: number | undefined, lte: number | undefined): Promise<boolean> {
+    let probe = this.db.selectFrom('transactions').select('id').where('account_id', '=', accountId);
+    if (gte !== undefined) probe = probe.where('amount', '>=', gte);
+    if (lte !== undefined) probe = probe.where('amount', '<=', lte);
+    const row = await this.db
+      .selectFrom(probe.limit(WIDE_AMOUNT_RANGE).as('probe'))
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirst();
+    return toInt(row?.n ?? 0) >= WIDE_AMOUNT_RANGE;
+  }
+
   async listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]> {
     const { accountId, search } = filter;
     // A search names the account in each alternative, (account, id) OR (account, session) OR ..., so each
@@ -333,8 +348,16 @@ class KyselyRepositories implements Repositories {
     if (filter.merchantReference2 !== undefined) query = query.where('merchant_reference_2', '=', filter.merchantReference2);
     if (filter.sessionId !== undefined) query = query.where('session_id', '=', filter.sessionId);
     if (filter.amount !== undefined) query = query.where('amount', '=', filter.amount);
-    if (filter.amountGte !== undefined) query = query.where('amount', '>=', filter.amountGte);
-    if (filter.amountLte !== undefined) query = query.where('amount', '<=', filter.amountLte);
+    if (filter.amountGte !== undefined || filter.amountLte !== undefined) {
+      // A wide amount range is read newest first and filtered (`amount + 0` keeps the amount index out of it);
+      // a narrow one from the amount index, sorting the few rows it holds. Without statistics SQLite cannot tell
+      // them apart and sorts a million rows for "amount ≥ 1", so the store measures the range first.
+      const wide = await this.isWideAmountRange(accountId, filter.amountGte, filter.amountLte);
+      const amount = wide ? sql<number>`${sql.ref('amount')} + 0` : sql.ref<number>('amount');
+      const { amountGte, amountLte } = filter;
+      if (amountGte !== undefined) query = query.where((eb) => eb(amount, '>=', amountGte));
+      if (amountLte !== undefined) query = query.where((eb) => eb(amount, '<=', amountLte));
+    }
     if (filter.createdAtGte !== undefined) query = query.where('created_at', '>=', filter.createdAtGte);
     if (filter.createdAtLte !== undefined) query = query.where('created_at', '<=', filter.createdAtLte);
     const after = filter.startingAfter;
