@@ -24,6 +24,7 @@ export const errorCatalogue = {
   UNKNOWN_PROFILE: { status: 400, message: 'The session profile does not exist.' },
   INVALID_AUDIENCE: { status: 400, message: 'The audience must name this account.' },
   UNSUPPORTED_GRANT_TYPE: { status: 400, message: 'Only grant_type client_credentials is supported.' },
+  URL_NOT_ALLOWED: { status: 400, message: 'Kasse does not send to this URL: production accounts need https:// and a public address.' },
   // 401: who are you?
   UNAUTHORIZED: { status: 401, message: 'A valid bearer token is required.' },
   INVALID_CLIENT: { status: 401, message: 'The client credentials are not valid.' },
@@ -46,6 +47,7 @@ export const errorCatalogue = {
   PAYMENT_PRODUCT_UNAVAILABLE: { status: 409, message: 'No provider connector is configured for this payment product.' },
   SANDBOX_ONLY: { status: 409, message: 'This operation exists only for sandbox (T) accounts.' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, message: 'A request with this idempotency key is still in progress.' },
+  DELIVERY_NOT_RESENDABLE: { status: 409, message: 'The delivery cannot be sent again: its webhook subscription was deleted.' },
   // 412, 413, 415, 422, 429
   PRECONDITION_FAILED: { status: 412, message: 'The transaction changed since the version named in If-Match.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
