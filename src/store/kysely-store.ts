@@ -24,6 +24,7 @@ import type {
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
+import { KyselyWebhookRepositories } from './kysely-webhooks.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
 import type { PaymentProductType } from '../domain/products.js';
 import { paymentProductOf } from '../domain/products.js';
@@ -149,12 +150,7 @@ function sessionToRow(record: SessionRecord): SessionsTable {
   };
 }
 
-class KyselyRepositories implements Repositories {
-  constructor(
-    protected readonly db: Kysely<Database> | Transaction<Database>,
-    protected readonly options: EngineOptions,
-  ) {}
-
+class KyselyRepositories extends KyselyWebhookRepositories implements Repositories {
   async getAccount(id: string): Promise<AccountRecord | undefined> {
     const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
     return row && { id: row.id, name: row.name, clockOffsetMs: toInt(row.clock_offset_ms), createdAt: row.created_at };

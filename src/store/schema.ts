@@ -1,4 +1,6 @@
 /** Table shapes as Kysely sees them. Only the store reads these; services get records. */
+import type { WebhookTables } from './webhook-schema.js';
+
 export interface AccountsTable {
   id: string;
   name: string;
@@ -103,7 +105,7 @@ export interface BackofficeLoginFailuresTable {
   failed_at: string;
 }
 
-export interface Database {
+export interface Database extends WebhookTables {
   accounts: AccountsTable;
   api_clients: ApiClientsTable;
   users: UsersTable;

@@ -11,6 +11,7 @@
  */
 import type { TransactionState } from '../domain/transaction.js';
 import type { TransactionStatus } from '../domain/status.js';
+import type { WebhookRepositories } from './webhook-store.js';
 
 export interface AccountRecord {
   readonly id: string;
@@ -181,7 +182,7 @@ export interface DailyTransactionStats {
 }
 
 /** Everything a service may read or write; the same methods inside and outside a transaction. */
-export interface Repositories {
+export interface Repositories extends WebhookRepositories {
   getAccount(id: string): Promise<AccountRecord | undefined>;
   listAccounts(): Promise<AccountRecord[]>;
   insertAccount(account: AccountRecord): Promise<void>;
