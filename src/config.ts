@@ -14,6 +14,8 @@ export interface Config {
   readonly databasePoolSize?: number;
   /** PostgreSQL only: per-statement timeout in ms, lock waits included (`DATABASE_STATEMENT_TIMEOUT_MS`, default 30000; 0 disables). */
   readonly databaseStatementTimeoutMs?: number;
+  /** Callback and webhook delivery: first retry wait, longest wait, per-attempt timeout (`KASSE_WEBHOOK_RETRY_BASE_MS`, `..._RETRY_MAX_MS`, `..._TIMEOUT_MS`). */
+  readonly webhooks?: { readonly retryBaseMs?: number; readonly retryMaxMs?: number; readonly timeoutMs?: number };
 }
 
 function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
@@ -22,6 +24,17 @@ function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): num
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${text}`);
   return value;
+}
+
+function webhookSettings(env: NodeJS.ProcessEnv): Config['webhooks'] {
+  const retryBaseMs = optionalInteger(env, 'KASSE_WEBHOOK_RETRY_BASE_MS', 0);
+  const retryMaxMs = optionalInteger(env, 'KASSE_WEBHOOK_RETRY_MAX_MS', 0);
+  const timeoutMs = optionalInteger(env, 'KASSE_WEBHOOK_TIMEOUT_MS', 1);
+  return {
+    ...(retryBaseMs === undefined ? {} : { retryBaseMs }),
+    ...(retryMaxMs === undefined ? {} : { retryMaxMs }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -43,5 +56,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     databasePoolSize: optionalInteger(env, 'DATABASE_POOL_SIZE', 2),
     databaseStatementTimeoutMs: optionalInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0),
+    webhooks: webhookSettings(env),
   };
 }

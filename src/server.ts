@@ -65,7 +65,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       : await prepareStore(config, options);
   // The public URL depends on the port actually bound when PORT=0, so the app is built after listen picks it.
   let publicUrl = config.publicUrl;
-  const app = await buildApp({ store, clock, logger, publicUrl: publicUrl || 'http://pending' });
+  const app = await buildApp({ store, clock, logger, publicUrl: publicUrl || 'http://pending', ...(config.webhooks ? { webhooks: config.webhooks } : {}) });
   await app.server.listen({ port: config.port, host: config.host });
   const bound = app.server.server.address();
   const port = typeof bound === 'object' && bound !== null ? bound.port : config.port;

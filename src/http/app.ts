@@ -22,6 +22,8 @@ import { checkoutPageRoutes } from './routes/checkout-page.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { backofficeRoutes } from '../backoffice/routes.js';
 import { startProviderWorker, type ProviderWorker } from '../sandbox/provider-worker.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { startDeliveryWorker, type DeliveryOptions, type DeliveryWorker } from '../webhooks/delivery-worker.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -32,6 +34,8 @@ export interface AppOptions {
   /** Base URL for links handed out (session url, redirects). */
   readonly publicUrl: string;
   readonly bodyLimit?: number;
+  /** Callback and webhook delivery settings (retry waits, timeout...); defaults as in §10. */
+  readonly webhooks?: Partial<DeliveryOptions>;
 }
 
 export interface App {
@@ -39,6 +43,8 @@ export interface App {
   readonly context: ServiceContext;
   /** Completes asynchronous provider operations as they fall due. */
   readonly providerWorker: ProviderWorker;
+  /** Sends callbacks and webhooks from the outbox. */
+  readonly deliveryWorker: DeliveryWorker;
 }
 
 /**
@@ -109,9 +115,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   checkoutPageRoutes(server, context);
   sandboxRoutes(server, context);
   backofficeRoutes(server, context);
+  webhookRoutes(server, context);
   systemRoutes(server);
   const providerWorker = startProviderWorker(context, server.log);
   server.addHook('onClose', () => providerWorker.stop());
+  const deliveryWorker = startDeliveryWorker(context, server.log, options.webhooks);
+  server.addHook('onClose', () => deliveryWorker.stop());
   await server.ready();
-  return { server, context, providerWorker };
+  return { server, context, providerWorker, deliveryWorker };
 }

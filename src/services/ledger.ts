@@ -8,6 +8,7 @@ import { statusOf, type EventDraft, type TransactionState } from '../domain/tran
 import { accountNow } from '../clock.js';
 import type { Repositories, TransactionEventRecord, TransactionRecord } from '../store/store.js';
 import type { ServiceContext } from './context.js';
+import { enqueueNotifications } from '../webhooks/outbox.js';
 
 /** Thrown inside a storage transaction when the row changed under us; the store retries. */
 export class VersionConflict extends Error {
@@ -54,4 +55,5 @@ export async function recordChange(
   if (before === null) await tx.insertTransaction(next);
   else if (!(await tx.updateTransaction(next, before.version))) throw new VersionConflict('transaction changed concurrently');
   await tx.appendEvents(next.id, events);
+  await enqueueNotifications(tx, before, next, events);
 }

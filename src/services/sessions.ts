@@ -13,6 +13,7 @@ import { sandboxCard, defaultSandboxOptions, type SandboxOptions } from '../sand
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
+import { checkCallbackUrl } from './webhooks.js';
 
 export interface SessionOrder {
   readonly amount: number;
@@ -52,6 +53,7 @@ export async function createSession(
   const { accountId } = request.principal;
   if (body.profile_id !== undefined && body.profile_id !== DEFAULT_PROFILE) throw new KasseError('UNKNOWN_PROFILE');
   checkOrderAmounts(body.order);
+  if (body.url.callback_url !== undefined) await checkCallbackUrl(accountId, body.url.callback_url);
   // A profile supplies the payment products; a configuration sent with it may add options such as auto_capture.
   const configuration = body.profile_id === DEFAULT_PROFILE ? { ...allProductsConfiguration(), ...body.configuration } : body.configuration;
   if (enabledProductTypes(configuration).length === 0) {

@@ -5,7 +5,7 @@
  * to run every HTTP suite a second time on PostgreSQL; see test/support/test-store.ts).
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp, type App } from '../../src/http/app.js';
+import { buildApp, type App, type AppOptions } from '../../src/http/app.js';
 import { openTestStore } from './test-store.js';
 import { bootstrap, createAccount, createClient } from '../../src/services/accounts.js';
 import { ManualClock } from '../../src/clock.js';
@@ -30,12 +30,12 @@ export function testDatabaseUrl(): string {
   return process.env.KASSE_TEST_DATABASE_URL || 'sqlite::memory:';
 }
 
-export async function startHarness(options: { databaseUrl?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { databaseUrl?: string; webhooks?: AppOptions['webhooks'] } = {}): Promise<Harness> {
   const testStore = await openTestStore(options.databaseUrl ?? testDatabaseUrl());
   const store = testStore.store;
   const clock = new ManualClock(new Date());
   await bootstrap(store, { accountId: 'T00000001', clientId: 'test-client', clientSecret: 'test-secret' }, clock.now().toISOString());
-  const app = await buildApp({ store, clock, logger: false, publicUrl: PUBLIC_URL });
+  const app = await buildApp({ store, clock, logger: false, publicUrl: PUBLIC_URL, ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
   const request = (opts: InjectOptions) => app.server.inject(opts);
 
   async function issue(accountId: string, clientId: string, secret: string): Promise<string> {
