@@ -11,6 +11,7 @@ import type { TransactionEventRecord } from '../store/store.js';
 import { formatMoney, longTime, productLabel, shortTime, statusBadge, statusLabel } from './format.js';
 import { attr, html, type SafeHtml } from './html.js';
 import { csrfField, renderPage, type Staff } from './layout.js';
+import { deliveriesSection } from './deliveries-section.js';
 
 export type ActionKind = 'capture' | 'refund' | 'void' | 'update';
 
@@ -335,6 +336,7 @@ ${amounts(input.detail)}
 ${actions(input)}
 ${items(input.detail)}
 ${events(input.detail)}
+${deliveriesSection(input.detail.deliveries)}
 </div>
 <div class="side-col">
 ${customer(input.detail)}

@@ -10,6 +10,7 @@ import type { TransactionRecord } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { businessNow } from './ledger.js';
 import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
+import { listDeliveries, type DeliveryView } from './webhooks.js';
 
 export interface TransactionDetail {
   readonly record: TransactionRecord;
@@ -17,6 +18,8 @@ export interface TransactionDetail {
   readonly actions: AllowedActions;
   readonly etag: string;
   readonly now: string;
+  /** Callbacks and webhooks sent for the transaction, newest first. */
+  readonly deliveries?: readonly DeliveryView[];
 }
 
 export async function transactionDetail(ctx: ServiceContext, accountId: string, id: string): Promise<TransactionDetail> {
@@ -24,7 +27,8 @@ export async function transactionDetail(ctx: ServiceContext, accountId: string, 
   if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
   const events = (await ctx.store.listEvents([id])).get(id) ?? [];
   const now = await businessNow(ctx, ctx.store, accountId);
-  return { record, view: transactionView(record, events, now), actions: allowedActions(record.state, now), etag: etagOf(record), now };
+  const deliveries = await listDeliveries(ctx, accountId, { accountId, limit: 50, transactionId: id });
+  return { record, view: transactionView(record, events, now), actions: allowedActions(record.state, now), etag: etagOf(record), now, deliveries };
 }
 
 export interface DaySeries {
