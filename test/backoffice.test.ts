@@ -272,6 +272,22 @@ describe('actions through the confirmation step', () => {
     assert.equal(last.created_by, STAFF_EMAIL);
   });
 
+  test('the provider\'s answer is shown: a refusal as an alert, an asynchronous capture as in progress', async () => {
+    const client = await signedIn();
+    const refused = await authorizedTransaction(h, { sandbox: { capture: 'fail' } });
+    const failed = await client.act(refused, 'capture', { mode: 'full' });
+    assert.equal(failed.confirm.statusCode, 303);
+    const page = await client.get(String(failed.confirm.headers.location));
+    assert.match(roleText(page.body, 'alert') ?? '', /^The provider refused the capture: The payment provider refused the capture\.$/);
+    assert.equal((await readTransaction(h, refused)).captured_amount, 0);
+
+    const later = await authorizedTransaction(h, { sandbox: { capture: 'async', async_delay_ms: 60_000 } });
+    const sent = await client.act(later, 'capture', { mode: 'amount', amount: '3' });
+    const inFlight = await client.get(String(sent.confirm.headers.location));
+    assert.match(roleText(inFlight.body, 'status') ?? '', /^Capture of NOK 3\.00 sent to the provider/);
+    assert.match(inFlight.body, /NOK\s7\.00<\/strong> remains to capture|NOK\s7\.00 remains to capture/, 'the reserved amount is not offered again');
+  });
+
   test('only the actions the state and product allow are offered', async () => {
     const client = await signedIn();
     const card = await authorizedTransaction(h, { productType: 'bambora.creditcard' });

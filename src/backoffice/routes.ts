@@ -229,6 +229,10 @@ export function backofficeRoutes(app: FastifyInstance, ctx: ServiceContext): voi
         const email = (form.get('email') ?? '').trim();
         const result = await signIn(ctx.store, ctx.clock, { email, password: form.get('password') ?? '', clientAddress: request.ip });
         if (result.kind === 'signed-in') {
+          // A session this browser had before is ended: one browser, one live session.
+          const previous = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
+          const old = previous ? await findStaffSession(ctx.store, ctx.clock, previous) : undefined;
+          if (old) await signOut(ctx.store, old);
           reply.header('set-cookie', [
             cookie(SESSION_COOKIE, result.token, { path: '/backoffice', maxAge: Math.floor((Date.parse(result.session.expiresAt) - ctx.clock.now().getTime()) / 1000), secure: secureCookies(request), sameSite: 'Lax' }),
             cookie(LOGIN_COOKIE, '', { path: '/backoffice/login', maxAge: 0, secure: secureCookies(request), sameSite: 'Strict' }),
