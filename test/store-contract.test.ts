@@ -448,4 +448,41 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       await database.drop();
     }
   });
+
+  test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable');
+      return;
+    }
+    const database = await createDatabase();
+    const holder = await openStore(database.url);
+    const waiter = await openStore(database.url, { statementTimeoutMs: 200, migrate: false });
+    try {
+      await holder.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      const record = transaction(A);
+      await holder.insertTransaction(record);
+      let releaseLock!: () => void;
+      const lockHeld = new Promise<void>((resolve) => (releaseLock = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holding = holder.transaction(async (tx) => {
+        await tx.getTransaction(A, record.id, { forUpdate: true });
+        locked();
+        await lockHeld;
+      });
+      await isLocked;
+      const started = performance.now();
+      await assert.rejects(
+        waiter.transaction((tx) => tx.getTransaction(A, record.id, { forUpdate: true })),
+        (error: { code?: string }) => error.code === '57014',
+      );
+      assert.ok(performance.now() - started < 5000, 'gave up after the timeout, not after the lock was released');
+      releaseLock();
+      await holding;
+    } finally {
+      await holder.close();
+      await waiter.close();
+      await database.drop();
+    }
+  });
 });
