@@ -14,7 +14,8 @@ export interface ProviderWorker {
 }
 
 export function startProviderWorker(ctx: ServiceContext, logger: FastifyBaseLogger, intervalMs = 100): ProviderWorker {
-  let running: Promise<number> | null = null;
+  let queue: Promise<unknown> = Promise.resolve();
+  let queued = 0;
   let stopped = false;
 
   async function sweepOnce(): Promise<number> {
@@ -28,14 +29,18 @@ export function startProviderWorker(ctx: ServiceContext, logger: FastifyBaseLogg
   }
 
   function sweep(): Promise<number> {
-    running ??= sweepOnce().finally(() => {
-      running = null;
+    // A sweep asked for while another runs starts after it: joining the running one could
+    // miss work that fell due after it looked (a test that has just moved the clock, say).
+    queued += 1;
+    const run = queue.then(sweepOnce, sweepOnce).finally(() => {
+      queued -= 1;
     });
-    return running;
+    queue = run.catch(() => undefined);
+    return run;
   }
 
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || queued > 0) return;
     sweep().catch((error: unknown) => logger.error({ err: error }, 'provider worker sweep failed'));
   }, intervalMs);
   timer.unref();
@@ -45,7 +50,7 @@ export function startProviderWorker(ctx: ServiceContext, logger: FastifyBaseLogg
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running?.catch(() => undefined);
+      await queue;
     },
   };
 }
