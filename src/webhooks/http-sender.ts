@@ -19,6 +19,8 @@ export interface OutgoingRequest {
   readonly signal?: AbortSignal;
 }
 
+const MAX_DRAINED_BYTES = 64 * 1024;
+
 /** Resolves with the response status once the headers arrive; rejects on timeout or a connection error. */
 export function sendRequest(outgoing: OutgoingRequest): Promise<{ statusCode: number }> {
   const pinned = outgoing.addresses;
@@ -42,8 +44,15 @@ export function sendRequest(outgoing: OutgoingRequest): Promise<{ statusCode: nu
     const timer = setTimeout(() => request.destroy(new Error(`no answer within ${outgoing.timeoutMs} ms`)), outgoing.timeoutMs);
     request.on('response', (response: IncomingMessage) => {
       clearTimeout(timer);
-      // The answer's body is not used; read it away so the connection closes cleanly.
-      response.resume();
+      // The answer's body is not used: read a little of it away so the connection closes
+      // cleanly, but never keep a socket open for an endless or slow body.
+      let received = 0;
+      const drain = setTimeout(() => response.destroy(), outgoing.timeoutMs);
+      response.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_DRAINED_BYTES) response.destroy();
+      });
+      response.on('close', () => clearTimeout(drain));
       response.on('error', () => undefined);
       resolve({ statusCode: response.statusCode ?? 0 });
     });
