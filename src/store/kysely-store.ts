@@ -23,6 +23,7 @@ import type {
   UserRecord,
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
+import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyWebhookRepositories } from './kysely-webhooks.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
@@ -547,20 +548,59 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 }
 
+/**
+ * A dedicated writer connection (SQLite on a file): every write goes through its group
+ * committer, and the store's own connection only reads committed data.
+ */
+export interface GroupCommitWriter {
+  readonly kysely: Kysely<Database>;
+  readonly executor: SqlExecutor;
+}
+
+/** Store methods that only read; every other method writes. */
+const READ_METHOD = /^(get|list|count|find)/;
+
 export class KyselyStore extends KyselyRepositories implements Store {
   readonly engine: 'sqlite' | 'postgres';
   /** Start-up sections of this process, one after another (the engine's lock covers other processes). */
   private startupQueue: Promise<unknown> = Promise.resolve();
+  private readonly committer: GroupCommitter<Repositories> | undefined;
 
   constructor(
     private readonly kysely: Kysely<Database>,
     options: EngineOptions,
+    private readonly writer?: GroupCommitWriter,
   ) {
     super(kysely, options);
     this.engine = options.engine;
+    if (writer !== undefined) {
+      this.committer = new GroupCommitter<Repositories>(writer.executor, new KyselyRepositories(writer.kysely, options));
+      this.routeWritesThroughCommitter();
+    }
+  }
+
+  /** How many commits carried how many storage transactions (group commit only). */
+  get groupCommitStats(): GroupCommitStats | undefined {
+    return this.committer?.stats;
+  }
+
+  /**
+   * With a separate writer, a write called on the store itself (outside `transaction`) must
+   * not run on the read connection: it becomes a one-statement transaction on the writer.
+   */
+  private routeWritesThroughCommitter(): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (let proto = Object.getPrototypeOf(this); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      if (proto === KyselyStore.prototype) continue;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (name === 'constructor' || READ_METHOD.test(name) || typeof self[name] !== 'function' || Object.hasOwn(self, name)) continue;
+        self[name] = (...args: unknown[]) => this.transaction((tx) => (tx as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args));
+      }
+    }
   }
 
   async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    if (this.committer !== undefined) return this.committer.run(fn);
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.kysely.transaction().execute((trx) => fn(new KyselyRepositories(trx, this.options)));
@@ -578,7 +618,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
 
   private startupSection<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
     const locked = this.options.withStartupLock;
-    const run = () => (locked ? locked(fn) : fn(this.kysely));
+    const run = () => (locked ? locked(fn) : fn(this.writer?.kysely ?? this.kysely));
     const result = this.startupQueue.then(run, run);
     this.startupQueue = result.catch(() => undefined);
     return result;
@@ -595,6 +635,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
 
   async close(): Promise<void> {
     await this.kysely.destroy();
+    await this.writer?.kysely.destroy();
     await this.options.onClose?.();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The embedded SQLite engine: better-sqlite3 12, WAL, synchronous=FULL so that an
- * answered operation survives power loss. One connection: writers are serial by
- * construction, which is what keeps concurrent captures on one transaction exact.
+ * answered operation survives power loss. One writer connection: storage transactions
+ * run one at a time (batched into shared commits, see group-commit.ts), which is what keeps
+ * concurrent captures on one transaction exact.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -10,22 +11,54 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
 
-export function openSqliteStore(path: string): KyselyStore {
-  const file = path === ':memory:' ? ':memory:' : resolve(path);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+function connect(file: string): BetterSqlite3.Database {
   const database = new BetterSqlite3(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyStore(kysely, {
-    engine: 'sqlite',
+  return cachingStatements(database);
+}
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares each query it
+ * runs. The SQL of Kysely's queries repeats, so compiled statements are kept by SQL text.
+ */
+function cachingStatements(database: BetterSqlite3.Database): BetterSqlite3.Database {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  database.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (cache.size < 2000) cache.set(sql, statement);
+    }
+    return statement;
+  }) as typeof database.prepare;
+  return database;
+}
+
+export function openSqliteStore(path: string): KyselyStore {
+  const file = path === ':memory:' ? ':memory:' : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const options = {
+    engine: 'sqlite' as const,
     rowLocks: false,
-    isRetryable: (error) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY',
-    isUniqueViolation: (error) => {
+    isRetryable: (error: unknown) => (error as { code?: string } | null)?.code === 'SQLITE_BUSY',
+    isUniqueViolation: (error: unknown) => {
       const code = (error as { code?: string } | null)?.code;
       return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
     },
+  };
+  const main = connect(file);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: main }) });
+  // An in-memory database exists on one connection only: it keeps plain transactions.
+  if (file === ':memory:') return new KyselyStore(kysely, options);
+  // On a file, one connection writes with group commit and the store's own connection reads
+  // committed data only (WAL readers never see an open batch).
+  const writer = connect(file);
+  return new KyselyStore(kysely, options, {
+    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) }),
+    executor: writer,
   });
 }

@@ -1,0 +1,103 @@
+/**
+ * Group commit (§12, §13) keeps durability: concurrent requests share commits, yet no
+ * answer leaves before the commit that holds its work. Checked from outside: the moment
+ * each answer arrives, an independent connection to the database file must already see
+ * its event (SQLite makes a WAL commit visible to other connections only once written
+ * and, with synchronous=FULL, synced).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { buildApp, type App } from '../src/http/app.js';
+import { openStore } from '../src/store/open-store.js';
+import { bootstrap } from '../src/services/accounts.js';
+import { ManualClock } from '../src/clock.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+
+let dir: string;
+let app: App;
+let store: KyselyStore;
+let observer: BetterSqlite3.Database;
+let token: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kasse-group-'));
+  const file = join(dir, 'kasse.db');
+  store = (await openStore(`sqlite:${file}`)) as KyselyStore;
+  const clock = new ManualClock(new Date());
+  await bootstrap(store, { accountId: 'T00000001', clientId: 'c', clientSecret: 's' }, clock.now().toISOString());
+  app = await buildApp({ store, clock, logger: false, publicUrl: 'http://kasse.test' });
+  observer = new BetterSqlite3(file, { readonly: true });
+  const issued = await app.server.inject({
+    method: 'POST',
+    url: '/v1/accounts/T00000001/auth/token',
+    headers: { authorization: `Basic ${Buffer.from('c:s').toString('base64')}` },
+    payload: { grant_type: 'client_credentials', audience: 'http://kasse.test/v1/accounts/T00000001' },
+  });
+  token = issued.json().access_token;
+});
+
+after(async () => {
+  observer.close();
+  await app.server.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function authorized(): Promise<string> {
+  const session = await app.server.inject({
+    method: 'POST',
+    url: '/v1/sessions-profile',
+    headers: { authorization: `Bearer ${token}` },
+    payload: { profile_id: 'default', url: { return_url: 'https://shop.example/r' }, order: { amount: 1_000_000, currency: 'NOK', merchant_reference: 'g' } },
+  });
+  const paid = await app.server.inject({ method: 'POST', url: `/v1/sessions/${session.json().id}/pay`, payload: { payment_product_type: 'vipps' } });
+  return paid.json().transaction_id;
+}
+
+test('every answer is preceded by its commit, while requests share commits', async () => {
+  const ids = await Promise.all(Array.from({ length: 10 }, authorized));
+  const committedBefore = store.groupCommitStats!.batches;
+  const jobsBefore = store.groupCommitStats!.jobs;
+  const visible = observer.prepare("SELECT count(*) AS n FROM transaction_events WHERE data LIKE '%' || ? || '%'");
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => {
+      const reference = `ref-${i}-${Math.random().toString(36).slice(2)}`;
+      return app.server
+        .inject({
+          method: 'POST',
+          url: `/v1/transactions/${ids[i % ids.length]}/capture`,
+          headers: { authorization: `Bearer ${token}` },
+          payload: { amount: 10, capture_reference: reference },
+        })
+        .then((response) => {
+          // Synchronously, at the moment the answer arrives: is its work on disk for others?
+          const { n } = visible.get(`"event_reference":"${reference}"`) as { n: number };
+          return { status: response.statusCode, seenByOthers: n };
+        });
+    }),
+  );
+  assert.ok(results.every((result) => result.status === 200));
+  assert.deepEqual(results.filter((result) => result.seenByOthers !== 1), [], 'an answer arrived before its commit');
+  const batches = store.groupCommitStats!.batches - committedBefore;
+  const jobs = store.groupCommitStats!.jobs - jobsBefore;
+  assert.ok(jobs >= 200, `${jobs} storage transactions`);
+  assert.ok(batches < jobs, `200 captures took ${batches} commits: requests shared commits`);
+});
+
+test('a request refused in a shared commit leaves its neighbours committed and itself absent', async () => {
+  const id = await authorized();
+  const [ok, refused, alsoOk] = await Promise.all([
+    app.server.inject({ method: 'POST', url: `/v1/transactions/${id}/capture`, headers: { authorization: `Bearer ${token}` }, payload: { amount: 100 } }),
+    app.server.inject({ method: 'POST', url: `/v1/transactions/${id}/capture`, headers: { authorization: `Bearer ${token}` }, payload: { amount: 10_000_000 } }),
+    app.server.inject({ method: 'POST', url: `/v1/transactions/${id}/capture`, headers: { authorization: `Bearer ${token}` }, payload: { amount: 200 } }),
+  ]);
+  assert.equal(ok.statusCode, 200);
+  assert.equal(refused.statusCode, 400);
+  assert.equal(alsoOk.statusCode, 200);
+  const transaction = await app.server.inject({ method: 'GET', url: `/v1/transactions/${id}`, headers: { authorization: `Bearer ${token}` } });
+  assert.equal(transaction.json().captured_amount, 300);
+});
