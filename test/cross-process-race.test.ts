@@ -11,9 +11,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDatabase, postgresServerReachable, POSTGRES_SERVER_URL } from './support/test-store.js';
+
+function freshConnectionGet(url: string): Promise<void> {
+  return new Promise((resolveGet, reject) => {
+    get(url, { agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolveGet());
+    }).on('error', reject);
+  });
+}
 
 const bin = resolve(fileURLToPath(new URL('../bin/kasse.js', import.meta.url)));
 const CLIENT = { id: 'race-client', secret: 'race-secret' };
@@ -126,7 +136,8 @@ describe('kasse serve processes on one PostgreSQL database', { skip: reachable ?
     // The second worker may still be starting when the first logs its URL.
     const deadline = Date.now() + 20_000;
     while (answering().size < 2 && Date.now() < deadline) {
-      await Promise.all(Array.from({ length: 20 }, () => fetch(`${cluster.url}/healthz`).then((response) => response.text())));
+      // A new connection each time (fetch would reuse the first worker's keep-alive sockets).
+      await Promise.all(Array.from({ length: 20 }, () => freshConnectionGet(`${cluster.url}/healthz`)));
       await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
     }
     assert.equal(answering().size, 2, cluster.output().slice(-2000));
