@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
  * passed in by the engine module.
  */
-import { type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
+import { type Compilable, type CompiledQuery, type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
 import { IdempotencyKeyTaken } from './store.js';
 import type {
   AccountRecord,
@@ -151,9 +151,29 @@ function sessionToRow(record: SessionRecord): SessionsTable {
   };
 }
 
+/**
+ * Hot-path queries are built and compiled once per engine and then run with new
+ * parameters: building a Kysely query costs more than running a primary-key lookup.
+ */
+const compiledQueries = new WeakMap<EngineOptions, Map<string, CompiledQuery>>();
+
 class KyselyRepositories extends KyselyWebhookRepositories implements Repositories {
+  /** Compiles `build()` once per engine under `name`; run it with parameters in the builder's order. */
+  #compiled(name: string, build: () => Compilable): CompiledQuery {
+    let cache = compiledQueries.get(this.options);
+    if (cache === undefined) compiledQueries.set(this.options, (cache = new Map()));
+    let query = cache.get(name);
+    if (query === undefined) cache.set(name, (query = build().compile()));
+    return query;
+  }
+
+  async #run<R>(query: CompiledQuery, parameters: readonly unknown[]): Promise<{ rows: R[]; numAffectedRows?: bigint }> {
+    return this.db.executeQuery<R>({ ...query, parameters });
+  }
+
   async getAccount(id: string): Promise<AccountRecord | undefined> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const query = this.#compiled('getAccount', () => this.db.selectFrom('accounts').selectAll().where('id', '=', ''));
+    const [row] = (await this.#run<Selectable<Database['accounts']>>(query, [id])).rows;
     return row && { id: row.id, name: row.name, clockOffsetMs: toInt(row.clock_offset_ms), createdAt: row.created_at };
   }
 
@@ -280,9 +300,12 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 
   async getTransaction(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionRecord | undefined> {
-    let query = this.db.selectFrom('transactions').selectAll().where('id', '=', id).where('account_id', '=', accountId);
-    if (options.forUpdate && this.options.rowLocks) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const forUpdate = options.forUpdate === true && this.options.rowLocks;
+    const query = this.#compiled(forUpdate ? 'getTransactionForUpdate' : 'getTransaction', () => {
+      const select = this.db.selectFrom('transactions').selectAll().where('id', '=', '').where('account_id', '=', '');
+      return forUpdate ? select.forUpdate() : select;
+    });
+    const [row] = (await this.#run<Selectable<TransactionsTable>>(query, [id, accountId])).rows;
     return row && transactionFromRow(row);
   }
 
@@ -291,14 +314,15 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 
   async updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean> {
-    const { id: _id, account_id: _account, created_at: _created, ...changes } = transactionToRow(transaction);
-    const result = await this.db
-      .updateTable('transactions')
-      .set(changes)
-      .where('id', '=', transaction.id)
-      .where('version', '=', expectedVersion)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const { id: _id, account_id: _account, created_at: _created, ...row } = transactionToRow(transaction);
+    // The compiled statement sets every column in the order of transactionToRow's keys (fixed);
+    // undefined would drop a column from the statement, so it is stored as null.
+    const changes = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, value ?? null])) as typeof row;
+    const query = this.#compiled('updateTransaction', () =>
+      this.db.updateTable('transactions').set(changes).where('id', '=', '').where('version', '=', 0),
+    );
+    const result = await this.#run(query, [...Object.values(changes), transaction.id, expectedVersion]);
+    return Number(result.numAffectedRows ?? 0) === 1;
   }
 
   /** Whether at least WIDE_AMOUNT_RANGE transactions of the account fall in the range (an index-only count). */
@@ -382,40 +406,34 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db
-      .insertInto('transaction_events')
-      .values(
-        events.map((event) => ({
-          transaction_id: transactionId,
-          seq: Number(event.id),
-          data: JSON.stringify(event),
-          created_at: event.created_at,
-        })),
-      )
-      .execute();
+    const rows = events.map((event) => ({ transaction_id: transactionId, seq: Number(event.id), data: JSON.stringify(event), created_at: event.created_at }));
+    const query = this.#compiled(`appendEvents${rows.length}`, () => this.db.insertInto('transaction_events').values(rows));
+    await this.#run(query, rows.flatMap((row) => [row.transaction_id, row.seq, row.data, row.created_at]));
   }
 
   async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
     const result = new Map<string, TransactionEventRecord[]>(transactionIds.map((id) => [id, []]));
     if (transactionIds.length === 0) return result;
-    const rows = await this.db
-      .selectFrom('transaction_events')
-      .select(['transaction_id', 'data'])
-      .where('transaction_id', 'in', [...transactionIds])
-      .orderBy('transaction_id')
-      .orderBy('seq')
-      .execute();
+    const select = () =>
+      this.db
+        .selectFrom('transaction_events')
+        .select(['transaction_id', 'data'])
+        .where('transaction_id', 'in', [...transactionIds])
+        .orderBy('transaction_id')
+        .orderBy('seq');
+    const rows =
+      transactionIds.length === 1
+        ? (await this.#run<{ transaction_id: string; data: string }>(this.#compiled('listEvents1', select), transactionIds)).rows
+        : await select().execute();
     for (const row of rows) result.get(row.transaction_id)?.push(JSON.parse(row.data));
     return result;
   }
 
   async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const row = await this.db
-      .selectFrom('idempotency_keys')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const query = this.#compiled('getIdempotency', () =>
+      this.db.selectFrom('idempotency_keys').selectAll().where('account_id', '=', '').where('key', '=', ''),
+    );
+    const [row] = (await this.#run<Selectable<Database['idempotency_keys']>>(query, [accountId, key])).rows;
     return (
       row && {
         accountId: row.account_id,
@@ -558,7 +576,7 @@ export interface GroupCommitWriter {
 }
 
 /** Store methods that only read; every other method writes. */
-const READ_METHOD = /^(get|list|count|find)/;
+const READ_METHOD = /^(get|list|count|find|is|has)/;
 
 export class KyselyStore extends KyselyRepositories implements Store {
   readonly engine: 'sqlite' | 'postgres';
