@@ -15,9 +15,31 @@ export class VersionConflict extends Error {
   readonly retryable = true;
 }
 
+/** How long a read outside a storage transaction may use a remembered test-clock offset. */
+const CLOCK_OFFSET_TTL_MS = 1000;
+const clockOffsets = new WeakMap<ServiceContext, Map<string, { offsetMs: number; untilMs: number }>>();
+
+/**
+ * The account's business time (real time plus its sandbox test-clock offset). Inside a
+ * storage transaction the offset is read with the change; plain reads may use one read
+ * within the last second (a clock moved by this process is forgotten at once).
+ */
 export async function businessNow(ctx: ServiceContext, repos: Repositories, accountId: string): Promise<string> {
+  const nowMs = ctx.clock.now().getTime();
+  const cache = clockOffsets.get(ctx) ?? new Map<string, { offsetMs: number; untilMs: number }>();
+  clockOffsets.set(ctx, cache);
+  const remembered = repos === ctx.store ? cache.get(accountId) : undefined;
+  if (remembered !== undefined && remembered.untilMs > nowMs) return accountNow(ctx.clock, remembered.offsetMs);
   const account = await repos.getAccount(accountId);
-  return accountNow(ctx.clock, account?.clockOffsetMs ?? 0);
+  const offsetMs = account?.clockOffsetMs ?? 0;
+  if (cache.size > 10_000) cache.clear();
+  cache.set(accountId, { offsetMs, untilMs: nowMs + CLOCK_OFFSET_TTL_MS });
+  return accountNow(ctx.clock, offsetMs);
+}
+
+/** After this process moves an account's clock, plain reads must not use the old offset. */
+export function forgetClockOffset(ctx: ServiceContext, accountId: string): void {
+  clockOffsets.get(ctx)?.delete(accountId);
 }
 
 /** Turns domain event drafts into stored events with ids, author, time and request headers. */

@@ -8,7 +8,7 @@ import { resolveAuthorization } from '../domain/transaction.js';
 import { accountNow } from '../clock.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
-import { applyDecision, businessNow, eventRecords, recordChange } from './ledger.js';
+import { applyDecision, businessNow, eventRecords, forgetClockOffset, recordChange } from './ledger.js';
 import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
 
 export interface ClockView {
@@ -38,7 +38,7 @@ export async function advanceClock(
   request: OperationRequest,
 ): Promise<MutationResult<ClockView>> {
   checkSandboxAccount(request.principal.accountId, accountId);
-  return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
+  const result = await idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
     const account = await tx.getAccount(accountId);
     if (account === undefined) throw new KasseError('NOT_FOUND');
     const offset = account.clockOffsetMs + advanceSeconds * 1000;
@@ -49,6 +49,9 @@ export async function advanceClock(
       body: { account_id: accountId, now: accountNow(ctx.clock, offset), offset_seconds: Math.floor(offset / 1000) },
     };
   });
+  // After the commit, so no read in between can remember the old offset again.
+  forgetClockOffset(ctx, accountId);
+  return result;
 }
 
 /** Settles an ON_HOLD or UNKNOWN transaction as the provider finally answered. */
