@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, engineOf } from '../../src/store/open-store.js';
-import { postgresStore } from '../../src/store/postgres/open-postgres.js';
+import { postgresStore, STARTUP_LOCK_KEY } from '../../src/store/postgres/open-postgres.js';
 import type { Store } from '../../src/store/store.js';
 
 export const POSTGRES_SERVER_URL = process.env.KASSE_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -115,7 +115,16 @@ export async function openTestStore(url: string): Promise<TestStore> {
     backend: 'postgres (server)',
     async release() {
       await store.close();
-      await admin(url, (client) => client.query(`drop schema if exists ${schema} cascade`));
+      // Under the engine's start-up lock: another store migrating at this moment introspects
+      // the catalog, and a schema vanishing mid-query fails its migration.
+      await admin(url, async (client) => {
+        await client.query(`select pg_advisory_lock(${STARTUP_LOCK_KEY})`);
+        try {
+          await client.query(`drop schema if exists ${schema} cascade`);
+        } finally {
+          await client.query(`select pg_advisory_unlock(${STARTUP_LOCK_KEY})`);
+        }
+      });
     },
   };
 }

@@ -30,7 +30,7 @@ export const DEFAULT_POOL_SIZE = 10;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 /** Advisory lock key for start-up work: the bytes of "kasseup" as an integer. */
-const STARTUP_LOCK_KEY = 0x6b61737365757n;
+export const STARTUP_LOCK_KEY = 0x6b61737365757n;
 const INT8_OID = 20;
 
 /** int8 as a number when it fits exactly; otherwise the text, which the store refuses loudly. */
