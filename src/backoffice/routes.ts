@@ -147,6 +147,7 @@ export function backofficeRoutes(app: FastifyInstance, ctx: ServiceContext): voi
           return reply.redirect(`/backoffice/login${next && next !== '/backoffice' && next !== '/backoffice/' ? `?next=${encodeURIComponent(next)}` : ''}`, 303);
         }
         sessions.set(request, staff);
+        request.auditActor = { accountId: staff.session.accountId, actor: staff.user.email };
         if (request.method !== 'GET' && request.method !== 'HEAD' && !sameToken(formOf(request).get('_csrf') ?? '', staff.session.csrfToken)) {
           return sendHtml(
             reply,

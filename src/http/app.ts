@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import { TokenService } from '../auth/tokens.js';
 import { serviceContext, type ServiceContext } from '../services/context.js';
 import { frameworkErrorHandler, installErrorHandler } from './error-handler.js';
+import { installAuditTrail } from './audit.js';
 import { installAuthentication, tokenRoutes } from './auth.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -97,6 +98,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   installErrorHandler(server);
+  installAuditTrail(server);
   await server.register(swagger, {
     openapi: {
       info: { title: 'Kasse', description: "Self-hosted payment transactions speaking Dintero's Checkout API", version: '0.1.0' },
