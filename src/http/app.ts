@@ -118,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   sandboxRoutes(server, context);
   backofficeRoutes(server, context);
   webhookRoutes(server, context);
-  systemRoutes(server);
+  systemRoutes(server, options.store);
   const providerWorker = startProviderWorker(context, server.log);
   server.addHook('onClose', () => providerWorker.stop());
   const deliveryWorker = startDeliveryWorker(context, server.log, options.webhooks);

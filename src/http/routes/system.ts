@@ -1,10 +1,18 @@
 /** Health, Prometheus metrics and the OpenAPI description. */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '../../store/store.js';
 
-export function systemRoutes(app: FastifyInstance): void {
+export function systemRoutes(app: FastifyInstance, store: Store): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kasse_' });
+  const groupCommit = (store as { groupCommitStats?: { batches: number; jobs: number; largestBatch: number } }).groupCommitStats;
+  if (groupCommit !== undefined) {
+    const stats = () => (store as unknown as { groupCommitStats: NonNullable<typeof groupCommit> }).groupCommitStats;
+    new Gauge({ name: 'kasse_store_commits', help: 'SQLite commits since start (group commit)', registers: [registry], collect() { this.set(stats().batches); } });
+    new Gauge({ name: 'kasse_store_committed_transactions', help: 'Storage transactions committed since start; divided by kasse_store_commits, the mean batch size', registers: [registry], collect() { this.set(stats().jobs); } });
+    new Gauge({ name: 'kasse_store_largest_commit', help: 'Most storage transactions in one commit since start', registers: [registry], collect() { this.set(stats().largestBatch); } });
+  }
   const requests = new Counter({
     name: 'kasse_http_requests_total',
     help: 'HTTP requests by route and status',
