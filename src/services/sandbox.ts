@@ -8,8 +8,9 @@ import { resolveAuthorization } from '../domain/transaction.js';
 import { accountNow } from '../clock.js';
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
-import { applyDecision, businessNow, eventRecords, forgetClockOffset, recordChange } from './ledger.js';
-import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
+import { forgetClockOffset } from './ledger.js';
+import { operate } from './transactions.js';
+import type { TransactionView } from './transaction-view.js';
 
 export interface ClockView {
   readonly account_id: string;
@@ -63,19 +64,5 @@ export async function resolveTransaction(
   request: OperationRequest,
 ): Promise<MutationResult<TransactionView>> {
   checkSandboxAccount(request.principal.accountId, accountId);
-  return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
-    const record = await tx.getTransaction(accountId, transactionId, { forUpdate: true });
-    if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
-    const now = await businessNow(ctx, tx, accountId);
-    const decision = resolveAuthorization(record.state, outcome, now);
-    const events = eventRecords(decision.events, record.eventCount + 1, now, {
-      requestId: request.requestId,
-      actor: request.principal.actor,
-      systemHeaders: request.systemHeaders,
-    });
-    const next = applyDecision(record, decision.state, events.length, now);
-    await recordChange(tx, record, next, events);
-    const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
-    return { statusCode: 200, body: transactionView(next, allEvents, now), headers: { etag: etagOf(next) } };
-  });
+  return operate(ctx, transactionId, request, (record, now) => ({ decision: resolveAuthorization(record.state, outcome, now) }));
 }

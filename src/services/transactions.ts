@@ -37,7 +37,11 @@ interface Outcome {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-async function operate(
+/**
+ * One operation on one transaction: read it locked, check If-Match, let `decide` ask the
+ * domain, write the change through the ledger, answer with the whole transaction.
+ */
+export async function operate(
   ctx: ServiceContext,
   transactionId: string,
   request: OperationRequest,
