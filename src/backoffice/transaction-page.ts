@@ -5,7 +5,7 @@
  */
 import type { AmountChoices } from '../domain/allowed-actions.js';
 import { formatAmount } from '../domain/money.js';
-import type { TransactionItem } from '../domain/transaction.js';
+import { capturableOnLine, refundableOnLine, type TransactionItem } from '../domain/transaction.js';
 import type { TransactionDetail } from '../services/backoffice.js';
 import type { TransactionEventRecord } from '../store/store.js';
 import { formatMoney, longTime, productLabel, shortTime, statusBadge, statusLabel } from './format.js';
@@ -86,7 +86,7 @@ function amountForm(input: TransactionPageInput, kind: 'capture' | 'refund', cho
   const { view, record } = input.detail;
   const c = view.currency;
   const title = kind === 'capture' ? 'Capture' : 'Refund';
-  const left = (line: TransactionItem) => (kind === 'capture' ? line.amount - line.captured_amount : line.captured_amount - line.refunded_amount);
+  const left = (line: TransactionItem) => (kind === 'capture' ? capturableOnLine(record.state, line) : refundableOnLine(record.state, line));
   const lines = record.state.items.filter((line) => choices.lines.includes(line.line_id));
   const typedMode = typedValue(input, kind, 'mode');
   const mode = typedMode || (choices.full ? 'full' : choices.byAmount ? 'amount' : 'lines');

@@ -133,11 +133,13 @@ export function remainingRefundAmount(state: TransactionState): Amount {
   return state.capturedAmount - state.refundedAmount - pendingAmount(state, 'REFUND');
 }
 
-function capturableOnLine(state: TransactionState, line: TransactionItem): Amount {
+/** What is left to capture on one line, less what in-flight captures reserve on it. */
+export function capturableOnLine(state: TransactionState, line: TransactionItem): Amount {
   return line.amount - line.captured_amount - pendingAmount(state, 'CAPTURE', line.line_id);
 }
 
-function refundableOnLine(state: TransactionState, line: TransactionItem): Amount {
+/** What is left to refund on one line, less what in-flight refunds reserve on it. */
+export function refundableOnLine(state: TransactionState, line: TransactionItem): Amount {
   return line.captured_amount - line.refunded_amount - pendingAmount(state, 'REFUND', line.line_id);
 }
 
