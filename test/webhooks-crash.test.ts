@@ -7,32 +7,22 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startKasse, type KasseProcess } from './support/kasse-process.js';
 import { startReceiver, type Receiver } from './support/receiver.js';
 import { createDatabase, postgresServerReachable } from './support/test-store.js';
 
-const bin = resolve(fileURLToPath(new URL('../bin/kasse.js', import.meta.url)));
 const ACCOUNT = 'T00000001';
 const CLIENT = { id: 'crash-client', secret: 'crash-secret' };
 const TRANSACTIONS = 4;
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
+type Server = KasseProcess;
 
 function serve(databaseUrl: string, cwd: string): Promise<Server> {
-  const child = spawn(process.execPath, [bin, 'serve'], {
-    cwd,
-    env: {
-      ...process.env,
-      PORT: '0',
-      LOG_LEVEL: 'info',
+  return startKasse(
+    {
       DATABASE_URL: databaseUrl,
       KASSE_CLIENT_ID: CLIENT.id,
       KASSE_CLIENT_SECRET: CLIENT.secret,
@@ -43,34 +33,8 @@ function serve(databaseUrl: string, cwd: string): Promise<Server> {
       KASSE_WEBHOOK_RETRY_MAX_MS: '400',
       KASSE_WEBHOOK_TIMEOUT_MS: '1000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"publicUrl":"(http:\/\/[^"]+)"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolvePromise({ child, url: match[1]!, output: () => output });
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function kill(server: Server, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolvePromise) => {
-    server.child.removeAllListeners('exit');
-    if (server.child.exitCode !== null || server.child.signalCode !== null) return resolvePromise();
-    server.child.once('exit', () => resolvePromise());
-    server.child.kill(signal);
-  });
+    { cwd },
+  );
 }
 
 async function api(server: Server, token: string, method: string, path: string, body?: unknown): Promise<any> {
@@ -152,7 +116,7 @@ async function crashAndRecover(databaseUrl: string): Promise<void> {
     assert.ok(before.every((d) => d.status === 'pending'));
     assert.ok(before.flatMap((d) => d.attempts).every((a) => a.outcome === 'retry' && a.status_code === null && /ECONNREFUSED/.test(a.error ?? '')));
 
-    await kill(server, 'SIGKILL');
+    await server.kill();
     receiver = await startReceiver(port);
     server = await serve(databaseUrl, cwd);
     token = await tokenFor(server);
@@ -189,7 +153,7 @@ async function crashAndRecover(databaseUrl: string): Promise<void> {
     }
     assert.ok(received.every((r) => !r.request.url.startsWith('/callback') || typeof r.request.headers['dintero-signature'] === 'string'));
   } finally {
-    await kill(server, 'SIGTERM');
+    await server.stop();
     await receiver?.close();
     rmSync(cwd, { recursive: true, force: true });
   }
