@@ -23,6 +23,7 @@ import type {
   UserRecord,
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
+import { compiledQuery, runCompiled } from './compiled-queries.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import { KyselyWebhookRepositories } from './kysely-webhooks.js';
@@ -151,24 +152,13 @@ function sessionToRow(record: SessionRecord): SessionsTable {
   };
 }
 
-/**
- * Hot-path queries are built and compiled once per engine and then run with new
- * parameters: building a Kysely query costs more than running a primary-key lookup.
- */
-const compiledQueries = new WeakMap<EngineOptions, Map<string, CompiledQuery>>();
-
 class KyselyRepositories extends KyselyWebhookRepositories implements Repositories {
-  /** Compiles `build()` once per engine under `name`; run it with parameters in the builder's order. */
   #compiled(name: string, build: () => Compilable): CompiledQuery {
-    let cache = compiledQueries.get(this.options);
-    if (cache === undefined) compiledQueries.set(this.options, (cache = new Map()));
-    let query = cache.get(name);
-    if (query === undefined) cache.set(name, (query = build().compile()));
-    return query;
+    return compiledQuery(this.options, name, build);
   }
 
-  async #run<R>(query: CompiledQuery, parameters: readonly unknown[]): Promise<{ rows: R[]; numAffectedRows?: bigint }> {
-    return this.db.executeQuery<R>({ ...query, parameters });
+  #run<R>(query: CompiledQuery, parameters: readonly unknown[]) {
+    return runCompiled<R>(this.db, query, parameters);
   }
 
   async getAccount(id: string): Promise<AccountRecord | undefined> {
@@ -421,9 +411,10 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
         .where('transaction_id', 'in', [...transactionIds])
         .orderBy('transaction_id')
         .orderBy('seq');
+    // One compiled statement per list size up to a page (100): GETs, operations and list pages.
     const rows =
-      transactionIds.length === 1
-        ? (await this.#run<{ transaction_id: string; data: string }>(this.#compiled('listEvents1', select), transactionIds)).rows
+      transactionIds.length <= 100
+        ? (await this.#run<{ transaction_id: string; data: string }>(this.#compiled(`listEvents${transactionIds.length}`, select), transactionIds)).rows
         : await select().execute();
     for (const row of rows) result.get(row.transaction_id)?.push(JSON.parse(row.data));
     return result;

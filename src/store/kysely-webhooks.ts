@@ -5,6 +5,7 @@
  * PostgreSQL an UPDATE re-checks its WHERE after waiting for a concurrent writer of the
  * row, so of two processes claiming one delivery exactly one succeeds.
  */
+import { compiledQuery, runCompiled } from './compiled-queries.js';
 import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
 import type { Database } from './schema.js';
 import type { WebhookDeliveriesTable } from './webhook-schema.js';
@@ -140,13 +141,11 @@ export abstract class KyselyWebhookRepositories implements WebhookRepositories {
   }
 
   async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
-    const rows = await this.db
-      .selectFrom('webhook_subscriptions')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    // Read on every transaction change (the outbox asks whom to notify): compiled once.
+    const query = compiledQuery(this.options, 'listSubscriptions', () =>
+      this.db.selectFrom('webhook_subscriptions').selectAll().where('account_id', '=', '').orderBy('created_at').orderBy('id'),
+    );
+    const { rows } = await runCompiled<Selectable<Database['webhook_subscriptions']>>(this.db, query, [accountId]);
     return rows.map(subscriptionFromRow);
   }
 
