@@ -567,7 +567,7 @@ export interface GroupCommitWriter {
 }
 
 /** Store methods that only read; every other method writes. */
-const READ_METHOD = /^(get|list|count|find|is|has)/;
+const READ_METHOD = /^(get|list|count|find|is|has)|Stats$/;
 
 export class KyselyStore extends KyselyRepositories implements Store {
   readonly engine: 'sqlite' | 'postgres';
