@@ -183,12 +183,13 @@ async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<vo
   };
 }
 
-/** Seeds `listRows` transactions straight into a fresh SQLite file (bench/seed-transactions.ts). */
-async function seedList(file: string): Promise<void> {
+/** Seeds `listRows` transactions straight into the fresh database (bench/seed-*.ts). */
+async function seedList(args: string[], seeder: string, env: Record<string, string>): Promise<void> {
   process.stdout.write(`  seeding ${listRows.toLocaleString('en')} transactions for the list benchmark...\n`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'seed-transactions.ts'), '--count', String(listRows), '--file', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', seeder), '--count', String(listRows), ...args], {
       cwd: root,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seeder exited ${code}`))));
@@ -210,9 +211,10 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
   }
   const env = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', KASSE_CLIENT_ID: CLIENT_ID, KASSE_CLIENT_SECRET: CLIENT_SECRET };
   process.stdout.write(`${store}:\n`);
-  // The list is measured on a million seeded rows where a seeder exists (SQLite); elsewhere on the prepared ones.
-  const seeded = store === 'sqlite' && listRows > 0;
-  if (seeded) await seedList(join(dir, 'kasse.db'));
+  // The list is measured on `listRows` seeded transactions (plus the prepared ones).
+  const seeded = listRows > 0;
+  if (seeded && store === 'sqlite') await seedList(['--file', join(dir, 'kasse.db')], 'seed-transactions.ts', {});
+  if (seeded && store === 'postgres') await seedList([], 'seed-postgres.ts', { DATABASE_URL: databaseUrl });
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const server = await start([...profile, 'bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);
   const base = server.url;
