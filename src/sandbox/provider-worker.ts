@@ -6,6 +6,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { completeDueOperations } from '../services/transactions.js';
+import { startSweeper } from '../sweeper.js';
 
 export interface ProviderWorker {
   /** Completes everything due now; resolves when done. */
@@ -14,11 +15,7 @@ export interface ProviderWorker {
 }
 
 export function startProviderWorker(ctx: ServiceContext, logger: FastifyBaseLogger, intervalMs = 100): ProviderWorker {
-  let queue: Promise<unknown> = Promise.resolve();
-  let queued = 0;
-  let stopped = false;
-
-  async function sweepOnce(): Promise<number> {
+  const sweeper = startSweeper('provider worker', intervalMs, logger, async () => {
     let completed = 0;
     for (;;) {
       const due = await ctx.store.listDuePending(ctx.clock.now().toISOString(), 50);
@@ -26,31 +23,6 @@ export function startProviderWorker(ctx: ServiceContext, logger: FastifyBaseLogg
       for (const { accountId, id } of due) completed += await completeDueOperations(ctx, accountId, id);
       if (due.length < 50) return completed;
     }
-  }
-
-  function sweep(): Promise<number> {
-    // A sweep asked for while another runs starts after it: joining the running one could
-    // miss work that fell due after it looked (a test that has just moved the clock, say).
-    queued += 1;
-    const run = queue.then(sweepOnce, sweepOnce).finally(() => {
-      queued -= 1;
-    });
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  const timer = setInterval(() => {
-    if (stopped || queued > 0) return;
-    sweep().catch((error: unknown) => logger.error({ err: error }, 'provider worker sweep failed'));
-  }, intervalMs);
-  timer.unref();
-
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await queue;
-    },
-  };
+  });
+  return { sweep: () => sweeper.sweep(), stop: () => sweeper.stop() };
 }

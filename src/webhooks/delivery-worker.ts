@@ -23,6 +23,7 @@ import { retryDelayMs } from './backoff.js';
 import { sendRequest } from './http-sender.js';
 import { dinteroSignature, eventSignature, standardWebhookSignature } from './signature.js';
 import { checkUrlForm, resolveAllowedAddresses, systemResolver, type ResolvedAddress, type Resolver } from './url-guard.js';
+import { startSweeper } from '../sweeper.js';
 
 export interface DeliveryOptions {
   /** Wait after the first failed attempt, doubled per attempt (default 10 s). */
@@ -83,9 +84,6 @@ class NotSendable extends Error {
 export function startDeliveryWorker(ctx: ServiceContext, logger: FastifyBaseLogger, overrides: Partial<DeliveryOptions> = {}): DeliveryWorker {
   const options = deliveryOptions(overrides);
   const inFlight = new Set<AbortController>();
-  let stopped = false;
-  let queue: Promise<number> = Promise.resolve(0);
-  let queued = 0;
 
   const wallNow = () => ctx.clock.now().getTime();
 
@@ -212,7 +210,7 @@ export function startDeliveryWorker(ctx: ServiceContext, logger: FastifyBaseLogg
 
   async function sweepOnce(): Promise<number> {
     let attempts = 0;
-    while (!stopped) {
+    while (!sweeper.stopped) {
       const now = wallNow();
       const claims = await ctx.store.claimDueDeliveries({
         wallNowMs: now,
@@ -231,29 +229,10 @@ export function startDeliveryWorker(ctx: ServiceContext, logger: FastifyBaseLogg
     return attempts;
   }
 
-  function sweep(): Promise<number> {
-    // One sweep at a time; a sweep asked for while one runs starts after it, so it sees what was committed meanwhile.
-    queued += 1;
-    const run = queue.then(sweepOnce, sweepOnce).finally(() => {
-      queued -= 1;
-    });
-    queue = run.catch(() => 0);
-    return run;
-  }
-
-  const timer = setInterval(() => {
-    if (stopped || queued > 0) return;
-    sweep().catch((error: unknown) => logger.error({ err: error }, 'delivery worker sweep failed'));
-  }, options.intervalMs);
-  timer.unref();
-
+  const sweeper = startSweeper('delivery worker', options.intervalMs, logger, sweepOnce);
   return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      for (const controller of inFlight) controller.abort();
-      await queue;
-    },
+    sweep: () => sweeper.sweep(),
+    // In-flight requests are aborted, so a stop never waits out a slow receiver.
+    stop: () => sweeper.stop(() => inFlight.forEach((controller) => controller.abort())),
   };
 }
