@@ -6,7 +6,8 @@
  *
  * Options (env): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_STORES
  * (`sqlite,postgres`), BENCH_LIST_ROWS (1000000), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_PROFILE=<dir> (write a V8 CPU profile of each Kasse server there; see bench/profile-summary.ts).
+ * BENCH_PROFILE=<dir> (write a V8 CPU profile of each Kasse server there; see bench/profile-summary.ts),
+ * BENCH_PHASES (`capture,refund,get,list`: measure only these, e.g. to profile one of them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
+const phases = new Set((process.env.BENCH_PHASES ?? 'capture,refund,get,list').split(','));
 const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
@@ -35,6 +37,8 @@ interface Figure {
   readonly non2xx: number;
   readonly errors: number;
   readonly rssMb?: number;
+  /** Server CPU time (user + system) per answered request, in microseconds. */
+  cpuUs?: number;
 }
 
 interface Server {
@@ -81,7 +85,24 @@ function peakRssMb(pid: number | undefined): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in microseconds. */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 async function load(name: string, url: string, requests: () => { method: string; path: string; body?: string }, headers: Record<string, string>, pid?: number): Promise<Figure> {
+  const cpuBefore = cpuMicros(pid);
+  // BENCH_PERF=<dir>: a `perf record` of the server during each measurement (needs linux-perf).
+  const perf =
+    process.env.BENCH_PERF && pid !== undefined
+      ? spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', join(process.env.BENCH_PERF, `${name.split(' ')[0]}.perf.data`)], { stdio: 'ignore' })
+      : undefined;
   const result: Result = await autocannon({
     url,
     connections,
@@ -106,7 +127,12 @@ async function load(name: string, url: string, requests: () => { method: string;
     errors: result.errors + result.timeouts,
     ...(peakRssMb(pid) !== undefined ? { rssMb: peakRssMb(pid)! } : {}),
   };
-  process.stdout.write(`  ${name}: ${figure.rps} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, non-2xx ${figure.non2xx}\n`);
+  const cpuAfter = cpuMicros(pid);
+  if (perf) await new Promise((done) => (perf.once('exit', done), perf.kill('SIGINT')));
+  const served = result.requests.total;
+  const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? Math.round((cpuAfter - cpuBefore) / served) : undefined;
+  if (cpuPerRequest !== undefined) figure.cpuUs = cpuPerRequest;
+  process.stdout.write(`  ${name}: ${figure.rps} req/s, p50 ${figure.p50} ms, p99 ${figure.p99} ms, non-2xx ${figure.non2xx}${cpuPerRequest !== undefined ? `, server CPU ${cpuPerRequest} µs/request` : ''}\n`);
   return figure;
 }
 
@@ -216,6 +242,7 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
   if (seeded && store === 'sqlite') await seedList(['--file', join(dir, 'kasse.db')], 'seed-transactions.ts', {});
   if (seeded && store === 'postgres') await seedList([], 'seed-postgres.ts', { DATABASE_URL: databaseUrl });
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  if (process.env.BENCH_PERF) profile.push('--perf-basic-prof-only-functions');
   const server = await start([...profile, 'bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);
   const base = server.url;
   try {
@@ -227,20 +254,22 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     const pid = server.child.pid;
     const figures: Figure[] = [];
     const nextCapture = roundRobin(ids);
-    figures.push(await load('capture', base, () => ({ method: 'POST', path: `/v1/transactions/${nextCapture()}/capture`, body: '{"amount":1}' }), headers, pid));
+    if (phases.has('capture')) figures.push(await load('capture', base, () => ({ method: 'POST', path: `/v1/transactions/${nextCapture()}/capture`, body: '{"amount":1}' }), headers, pid));
     // Refunds need captured money on every transaction: capture a large part of each first.
-    for (let i = 0; i < ids.length; i += 32) {
+    for (let i = 0; phases.has('refund') && i < ids.length; i += 32) {
       await Promise.all(
         ids.slice(i, i + 32).map((id) => json(`${base}/v1/transactions/${id}/capture`, { method: 'POST', headers, body: '{"amount":500000000}' })),
       );
     }
     const nextRefund = roundRobin(ids);
-    figures.push(await load('refund', base, () => ({ method: 'POST', path: `/v1/transactions/${nextRefund()}/refund`, body: '{"amount":1}' }), headers, pid));
+    if (phases.has('refund')) figures.push(await load('refund', base, () => ({ method: 'POST', path: `/v1/transactions/${nextRefund()}/refund`, body: '{"amount":1}' }), headers, pid));
+    // The app's own floor: a public route through every hook Kasse installs (BENCH_PHASES=floor).
+    if (phases.has('floor')) figures.push(await load('floor (GET /healthz)', base, () => ({ method: 'GET', path: '/healthz' }), {}, pid));
     const nextGet = roundRobin(getIds);
-    figures.push(await load('get', base, () => ({ method: 'GET', path: `/v1/transactions/${nextGet()}` }), headers, pid));
+    if (phases.has('get')) figures.push(await load('get', base, () => ({ method: 'GET', path: `/v1/transactions/${nextGet()}` }), headers, pid));
     const filters = ['status=AUTHORIZED', 'payment_product_type=klarna.klarna', 'currency=NOK&status=CAPTURED', 'merchant_reference=bench-7', 'amount.gte=50000&limit=25'];
     const nextFilter = roundRobin(filters);
-    figures.push(
+    if (phases.has('list')) figures.push(
       await load(`list (filters, ${seeded ? listRows.toLocaleString('en') : ids.length} rows)`, base, () => ({ method: 'GET', path: `/v1/transactions?${nextFilter()}` }), headers, pid),
     );
     const metrics = await fetch(`${base}/metrics`).then((response) => response.text());

@@ -184,6 +184,33 @@ for (const engine of engines) {
       assert.deepEqual(await store.getTransaction(A, record.id), captured);
     });
 
+    test('an update given the row as read writes what changed, and the list filters see it', async () => {
+      const inserted = transaction(A, { merchantReference2: 'before', email: 'a@b.example' });
+      await store.insertTransaction(inserted);
+      const record = (await store.getTransaction(A, inserted.id))!;
+      const captured: TransactionRecord = {
+        ...record,
+        status: 'PARTIALLY_CAPTURED',
+        merchantReference2: 'after',
+        state: { ...record.state, capturedAmount: 100 },
+        eventCount: 1,
+        updatedAt: at(5),
+        version: 2,
+      };
+      assert.equal(await store.updateTransaction(captured, record), true);
+      assert.deepEqual(await store.getTransaction(A, record.id), captured);
+      const listed = async (filter: Partial<Parameters<typeof store.listTransactions>[0]>) =>
+        (await store.listTransactions({ accountId: A, limit: 10, ...filter })).map((row) => row.id);
+      assert.ok((await listed({ status: ['PARTIALLY_CAPTURED'] })).includes(record.id));
+      assert.ok(!(await listed({ status: [record.status] })).includes(record.id));
+      assert.deepEqual(await listed({ merchantReference2: 'after' }), [record.id]);
+      // Only the version is compared, not the other columns: a stale reader still loses.
+      assert.equal(await store.updateTransaction({ ...captured, version: 3 }, record), false);
+      // An unchanged row still moves its version.
+      assert.equal(await store.updateTransaction({ ...captured, version: 3 }, captured), true);
+      assert.equal((await store.getTransaction(A, record.id))?.version, 3);
+    });
+
     test('the money check constraint refuses an impossible row', async () => {
       const record = transaction(A);
       await store.insertTransaction(record);

@@ -75,7 +75,7 @@ export async function recordChange(
   events: readonly TransactionEventRecord[],
 ): Promise<void> {
   if (before === null) await tx.insertTransaction(next);
-  else if (!(await tx.updateTransaction(next, before.version))) throw new VersionConflict('transaction changed concurrently');
+  else if (!(await tx.updateTransaction(next, before))) throw new VersionConflict('transaction changed concurrently');
   await tx.appendEvents(next.id, events);
   await enqueueNotifications(tx, before, next, events);
 }

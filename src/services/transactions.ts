@@ -147,7 +147,7 @@ export async function updateTransaction(
     checkIfMatch(record, request.ifMatch);
     const now = await businessNow(ctx, tx, accountId);
     const next: TransactionRecord = { ...record, merchantReference2: body.merchant_reference_2, version: record.version + 1, updatedAt: now };
-    if (!(await tx.updateTransaction(next, record.version))) throw new VersionConflict('transaction changed concurrently');
+    if (!(await tx.updateTransaction(next, record))) throw new VersionConflict('transaction changed concurrently');
     const events = (await tx.listEvents([id])).get(id) ?? [];
     return { statusCode: 200, body: transactionView(next, events, now), headers: { etag: etagOf(next) } };
   });

@@ -303,14 +303,21 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     await this.db.insertInto('transactions').values(transactionToRow(transaction)).execute();
   }
 
-  async updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean> {
+  async updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean> {
     const { id: _id, account_id: _account, created_at: _created, ...row } = transactionToRow(transaction);
-    // The compiled statement sets every column in the order of transactionToRow's keys (fixed);
-    // undefined would drop a column from the statement, so it is stored as null.
-    const changes = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, value ?? null])) as typeof row;
-    const query = this.#compiled('updateTransaction', () =>
+    // Given the row as read, only the columns that changed are written: SQLite rewrites an index
+    // whenever the statement sets one of its columns, and a capture changes none of the list keys.
+    let columns = Object.keys(row) as Array<keyof typeof row>;
+    if (typeof previous !== 'number') {
+      const before = transactionToRow(previous) as unknown as Record<string, unknown>;
+      columns = columns.filter((column) => column === 'version' || (row[column] ?? null) !== (before[column] ?? null));
+    }
+    // undefined would drop a column from the compiled statement, so it is stored as null.
+    const changes = Object.fromEntries(columns.map((column) => [column, row[column] ?? null]));
+    const query = this.#compiled(`updateTransaction:${columns.join(',')}`, () =>
       this.db.updateTable('transactions').set(changes).where('id', '=', '').where('version', '=', 0),
     );
+    const expectedVersion = typeof previous === 'number' ? previous : previous.version;
     const result = await this.#run(query, [...Object.values(changes), transaction.id, expectedVersion]);
     return Number(result.numAffectedRows ?? 0) === 1;
   }

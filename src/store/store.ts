@@ -204,7 +204,11 @@ export interface Repositories extends WebhookRepositories {
 
   getTransaction(accountId: string, id: string, options?: { forUpdate?: boolean }): Promise<TransactionRecord | undefined>;
   insertTransaction(transaction: TransactionRecord): Promise<void>;
-  updateTransaction(transaction: TransactionRecord, expectedVersion: number): Promise<boolean>;
+  /**
+   * Writes the row if its version is still `previous`'s (or the number given); false when it moved on.
+   * Given the row as read, only the columns that differ from it are written.
+   */
+  updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean>;
   listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]>;
   /** Transactions with an asynchronous provider operation due at or before `now` (wall clock), earliest first. */
   listDuePending(now: string, limit: number): Promise<Array<{ accountId: string; id: string }>>;

@@ -17,6 +17,8 @@ function connect(file: string): BetterSqlite3.Database {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Savepoint journals (one per group-committed request) in memory, not temporary files.
+  database.pragma('temp_store = MEMORY');
   return cachingStatements(database);
 }
 
