@@ -7,10 +7,12 @@
  * Options (env): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_STORES
  * (`sqlite,postgres`), BENCH_LIST_ROWS (1000000), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_PROFILE=<dir> (write a V8 CPU profile of each Kasse server there; see bench/profile-summary.ts),
+ * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
+ * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PHASES (`capture,refund,get,list`: measure only these, e.g. to profile one of them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +25,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
 const phases = new Set((process.env.BENCH_PHASES ?? 'capture,refund,get,list').split(','));
+const pgSocket = process.env.BENCH_PG_SOCKET ?? '/var/run/postgresql';
 const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLIENT_ID = 'bench-client';
 const CLIENT_SECRET = 'bench-secret';
@@ -198,6 +201,8 @@ async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<vo
   await admin.end();
   const url = new URL(pgAdminUrl);
   url.pathname = `/${name}`;
+  // Kasse reaches the local server over its Unix socket, as a same-machine deployment would.
+  if (pgSocket !== 'none' && existsSync(pgSocket)) url.searchParams.set('host', pgSocket);
   return {
     url: url.toString(),
     drop: async () => {
@@ -239,7 +244,10 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
   process.stdout.write(`${store}:\n`);
   // The list is measured on `listRows` seeded transactions (plus the prepared ones).
   const seeded = listRows > 0;
-  if (seeded && store === 'sqlite') await seedList(['--file', join(dir, 'kasse.db')], 'seed-transactions.ts', {});
+  // BENCH_SQLITE_SEEDED=<file>: a copy of a database seeded earlier (same seeder) instead of seeding anew.
+  const reuse = process.env.BENCH_SQLITE_SEEDED;
+  if (seeded && store === 'sqlite' && reuse) copyFileSync(reuse, join(dir, 'kasse.db'));
+  else if (seeded && store === 'sqlite') await seedList(['--file', join(dir, 'kasse.db')], 'seed-transactions.ts', {});
   if (seeded && store === 'postgres') await seedList([], 'seed-postgres.ts', { DATABASE_URL: databaseUrl });
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_PERF) profile.push('--perf-basic-prof-only-functions');

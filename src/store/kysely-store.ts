@@ -340,10 +340,10 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     // is answered from its own index on both engines; with a separate account_id term SQLite scans the account.
     let query =
       search === undefined
-        ? this.db.selectFrom('transactions').selectAll().where('account_id', '=', accountId)
+        ? this.db.selectFrom('transactions').select('id').where('account_id', '=', accountId)
         : this.db
             .selectFrom('transactions')
-            .selectAll()
+            .select('id')
             .where((eb) =>
               eb.or([
                 eb.and([eb('account_id', '=', accountId), eb('id', '=', search)]),
@@ -386,7 +386,16 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
         .where('created_at', '<=', after.createdAt)
         .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    // The page's keys first, its rows after: where the filter needs a sort (a narrow amount range,
+    // combined filters), the sort then holds ids rather than whole rows with their JSON columns.
+    const page = query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+    const rows = await this.db
+      .selectFrom('transactions')
+      .selectAll()
+      .where('id', 'in', page)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
     return rows.map(transactionFromRow);
   }
 

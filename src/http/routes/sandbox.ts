@@ -5,7 +5,7 @@ import Type from 'typebox';
 import type { ServiceContext } from '../../services/context.js';
 import * as sandbox from '../../services/sandbox.js';
 import { authorizedOperation, principalOf } from '../request-context.js';
-import { sendMutation } from './transactions.js';
+import { plainJsonSerializer, sendMutation } from './transactions.js';
 import { ErrorSchema, TransactionSchema, responses } from '../schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
@@ -41,6 +41,7 @@ export function sandboxRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   api.post(
     '/v1/accounts/:aid/sandbox/transactions/:id/resolve',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: {
         tags,

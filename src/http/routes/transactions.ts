@@ -19,6 +19,14 @@ import {
 } from '../schemas.js';
 import Type from 'typebox';
 
+/**
+ * Transactions are answered with V8's JSON.stringify instead of the schema-compiled
+ * serializer: their schemas are open objects (nothing to leave out), and on them the compiled
+ * serializer measured three to four times slower (a page of ten transactions: 105 µs against
+ * 28 µs). The schemas still describe the answers in /openapi.json.
+ */
+export const plainJsonSerializer = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
+
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema };
 
 export function sendMutation<T>(reply: FastifyReply, result: MutationResult<T>): T {
@@ -35,6 +43,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.get(
     '/v1/transactions',
     {
+      ...plainJsonSerializer,
       config: { access: 'read' },
       schema: { tags, summary: 'List transactions, newest first', querystring: ListTransactionsQuery, response: responses({ 200: Type.Array(TransactionSchema), ...errors }) },
     },
@@ -63,7 +72,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
 
   api.get(
     '/v1/transactions/:id',
-    { config: { access: 'read' }, schema: { tags, summary: 'Get a transaction', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) } },
+    { ...plainJsonSerializer, config: { access: 'read' }, schema: { tags, summary: 'Get a transaction', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) } },
     async (request, reply) => {
       const { view, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
       reply.header('etag', etag);
@@ -74,6 +83,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.put(
     '/v1/transactions/:id',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: { tags, summary: 'Update merchant_reference_2', params: IdParams, body: UpdateTransactionSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
@@ -84,6 +94,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.post(
     '/v1/transactions/:id/capture',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: { tags, summary: 'Capture all or part of the authorization', params: IdParams, body: CaptureSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
@@ -94,6 +105,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.post(
     '/v1/transactions/:id/refund',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: { tags, summary: 'Refund captured money', params: IdParams, body: RefundSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
@@ -103,6 +115,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.post(
     '/v1/transactions/:id/void',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: { tags, summary: 'Void the authorization, or its remainder after a partial capture', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) },
     },
@@ -112,6 +125,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   api.post(
     '/v1/transactions/:id/authorization',
     {
+      ...plainJsonSerializer,
       config: { access: 'write' },
       schema: {
         tags,
