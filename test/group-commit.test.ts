@@ -101,3 +101,16 @@ test('a request refused in a shared commit leaves its neighbours committed and i
   const transaction = await app.server.inject({ method: 'GET', url: `/v1/transactions/${id}`, headers: { authorization: `Bearer ${token}` } });
   assert.equal(transaction.json().captured_amount, 300);
 });
+
+test('the reader connection never keeps a snapshot across a commit', async () => {
+  const id = await authorized();
+  const original = (await store.getTransaction('T00000001', id))!;
+  await store.transaction(async (tx) => {
+    const record = (await tx.getTransaction('T00000001', id))!;
+    // A read on the reader connection while this batch is open sees the committed row only.
+    assert.equal((await store.getTransaction('T00000001', id))!.version, original.version);
+    await tx.updateTransaction({ ...record, merchantReference2: 'changed', version: record.version + 1 }, record);
+  });
+  // The write is answered: a read now must see it, though no turn of the event loop has passed.
+  assert.equal((await store.getTransaction('T00000001', id))!.merchantReference2, 'changed');
+});

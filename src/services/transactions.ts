@@ -24,6 +24,7 @@ import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
 import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
+import { accountNow } from '../clock.js';
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
@@ -49,10 +50,11 @@ export async function operate(
 ): Promise<MutationResult<TransactionView>> {
   const { accountId } = request.principal;
   return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
-    const record = await tx.getTransaction(accountId, transactionId, { forUpdate: true });
-    if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    const found = await tx.getTransactionWithEvents(accountId, transactionId, { forUpdate: true });
+    if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    const { record } = found;
     checkIfMatch(record, request.ifMatch);
-    const now = await businessNow(ctx, tx, accountId);
+    const now = accountNow(ctx.clock, found.clockOffsetMs);
     const { decision, statusCode = 200, headers = {} } = decide(record, now);
     const events = eventRecords(decision.events, record.eventCount + 1, now, {
       requestId: request.requestId,
@@ -61,8 +63,8 @@ export async function operate(
     });
     const next = applyDecision(record, decision.state, events.length, now);
     await recordChange(tx, record, next, events);
-    const allEvents = (await tx.listEvents([record.id])).get(record.id) ?? [];
-    return { statusCode, body: transactionView(next, allEvents, now), headers: { ...headers, etag: etagOf(next) } };
+    // The events read under the row's lock plus the ones just appended: what a re-read would return.
+    return { statusCode, body: transactionView(next, [...found.events, ...events], now), headers: { ...headers, etag: etagOf(next) } };
   });
 }
 
@@ -142,23 +144,22 @@ export async function updateTransaction(
 ): Promise<MutationResult<TransactionView>> {
   const { accountId } = request.principal;
   return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
-    const record = await tx.getTransaction(accountId, id, { forUpdate: true });
-    if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    const found = await tx.getTransactionWithEvents(accountId, id, { forUpdate: true });
+    if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+    const { record } = found;
     checkIfMatch(record, request.ifMatch);
-    const now = await businessNow(ctx, tx, accountId);
+    const now = accountNow(ctx.clock, found.clockOffsetMs);
     const next: TransactionRecord = { ...record, merchantReference2: body.merchant_reference_2, version: record.version + 1, updatedAt: now };
     if (!(await tx.updateTransaction(next, record))) throw new VersionConflict('transaction changed concurrently');
-    const events = (await tx.listEvents([id])).get(id) ?? [];
-    return { statusCode: 200, body: transactionView(next, events, now), headers: { etag: etagOf(next) } };
+    return { statusCode: 200, body: transactionView(next, found.events, now), headers: { etag: etagOf(next) } };
   });
 }
 
 export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ view: TransactionView; etag: string }> {
-  const record = await ctx.store.getTransaction(accountId, id);
-  if (record === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
-  const events = (await ctx.store.listEvents([id])).get(id) ?? [];
-  const now = await businessNow(ctx, ctx.store, accountId);
-  return { view: transactionView(record, events, now), etag: etagOf(record) };
+  const found = await ctx.store.getTransactionWithEvents(accountId, id);
+  if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+  const now = accountNow(ctx.clock, found.clockOffsetMs);
+  return { view: transactionView(found.record, found.events, now), etag: etagOf(found.record) };
 }
 
 export async function listTransactions(

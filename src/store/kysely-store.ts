@@ -20,13 +20,14 @@ import type {
   TransactionEventRecord,
   TransactionFilter,
   TransactionRecord,
+  TransactionWithEvents,
   UserRecord,
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { compiledQuery, runCompiled } from './compiled-queries.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyWebhookRepositories } from './kysely-webhooks.js';
+import { KyselyWebhookRepositories, subscriptionFromRow } from './kysely-webhooks.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
 import type { PaymentProductType } from '../domain/products.js';
 import { paymentProductOf } from '../domain/products.js';
@@ -297,6 +298,47 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     });
     const [row] = (await this.#run<Selectable<TransactionsTable>>(query, [id, accountId])).rows;
     return row && transactionFromRow(row);
+  }
+
+  async getTransactionWithEvents(
+    accountId: string,
+    id: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<TransactionWithEvents | undefined> {
+    const forUpdate = options.forUpdate === true && this.options.rowLocks;
+    const postgres = this.options.engine === 'postgres';
+    // One statement for the row, its account's clock offset and (PostgreSQL, where every
+    // statement is a round trip) its events; SQLite reads the events with a second statement.
+    const query = this.#compiled(`getTransactionWithEvents${forUpdate ? 'ForUpdate' : ''}`, () => {
+      const select = this.db
+        .selectFrom('transactions as t')
+        .selectAll('t')
+        .select((eb) => eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms'))
+        .$if(postgres, (qb) =>
+          qb.select(sql<string[] | null>`(select array_agg(e.data order by e.seq) from transaction_events e where e.transaction_id = t.id)`.as('event_data')),
+        )
+        .$if(postgres && forUpdate, (qb) =>
+          qb.select(
+            sql<Array<Selectable<Database['webhook_subscriptions']>> | null>`(select json_agg(s order by s.created_at, s.id) from webhook_subscriptions s where s.account_id = t.account_id)`.as(
+              'subscriptions',
+            ),
+          ),
+        )
+        .where('t.id', '=', '')
+        .where('t.account_id', '=', '');
+      return forUpdate ? select.forUpdate('t') : select;
+    });
+    type Row = Selectable<TransactionsTable> & {
+      account_clock_offset_ms: number | string | null;
+      event_data?: string[] | null;
+      subscriptions?: Array<Selectable<Database['webhook_subscriptions']>> | null;
+    };
+    const [row] = (await this.#run<Row>(query, [id, accountId])).rows;
+    if (row === undefined) return undefined;
+    // Whom a change will notify, for this storage transaction's outbox (see listSubscriptions).
+    if (postgres && forUpdate) this.subscriptionsReadWithRow = { accountId, subscriptions: (row.subscriptions ?? []).map(subscriptionFromRow) };
+    const events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
+    return { record: transactionFromRow(row), events, clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
   }
 
   async insertTransaction(transaction: TransactionRecord): Promise<void> {
@@ -580,6 +622,8 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 export interface GroupCommitWriter {
   readonly kysely: Kysely<Database>;
   readonly executor: SqlExecutor;
+  /** Called after each COMMIT of the writer (the reader drops its snapshot). */
+  readonly onCommit?: () => void;
 }
 
 /** Store methods that only read; every other method writes. */
@@ -599,7 +643,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
     super(kysely, options);
     this.engine = options.engine;
     if (writer !== undefined) {
-      this.committer = new GroupCommitter<Repositories>(writer.executor, new KyselyRepositories(writer.kysely, options));
+      this.committer = new GroupCommitter<Repositories>(writer.executor, new KyselyRepositories(writer.kysely, options), 256, writer.onCommit);
       this.routeWritesThroughCommitter();
     }
   }

@@ -122,6 +122,13 @@ export interface TransactionEventRecord {
   readonly [field: string]: unknown;
 }
 
+/** A transaction as an operation reads it: the row, its events so far, its account's test-clock offset. */
+export interface TransactionWithEvents {
+  readonly record: TransactionRecord;
+  readonly events: TransactionEventRecord[];
+  readonly clockOffsetMs: number;
+}
+
 export interface IdempotencyRecord {
   readonly accountId: string;
   readonly key: string;
@@ -203,6 +210,8 @@ export interface Repositories extends WebhookRepositories {
   listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
 
   getTransaction(accountId: string, id: string, options?: { forUpdate?: boolean }): Promise<TransactionRecord | undefined>;
+  /** The row with its events and its account's test-clock offset, in as few statements as the engine allows. */
+  getTransactionWithEvents(accountId: string, id: string, options?: { forUpdate?: boolean }): Promise<TransactionWithEvents | undefined>;
   insertTransaction(transaction: TransactionRecord): Promise<void>;
   /**
    * Writes the row if its version is still `previous`'s (or the number given); false when it moved on.

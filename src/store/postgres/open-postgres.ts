@@ -51,6 +51,30 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** SQL text → statement name, shared by the pool's connections (each prepares a name once). */
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 500;
+
+/**
+ * Kysely sends every query as an unnamed statement, which the server parses and plans each
+ * time. The store's queries repeat (the hot paths are compiled once), so each connection
+ * prepares a query's text under a name on first use and then only binds and executes it.
+ * Only parameterised data statements are named, and at most MAX_NAMED_STATEMENTS texts (list
+ * filters combine into many shapes; past the cap they stay unnamed).
+ */
+function preparingStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0 && /^\s*(select|insert|update|delete|with)\b/i.test(text)) {
+      let name = statementNames.get(text);
+      if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) statementNames.set(text, (name = `kasse_${statementNames.size + 1}`));
+      if (name !== undefined) return query({ name, text, values });
+    }
+    return query(...args);
+  };
+}
+
 /** Opens a pool on a `postgres://` or `postgresql://` URL. Migrations are the caller's call. */
 export function openPostgresStore(url: string, options: PostgresOptions = {}): KyselyStore {
   const pool = new pg.Pool({
@@ -65,6 +89,7 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
   // An idle connection dropped by the server (restart, failover) must not take the process
   // down; the pool discards it and the next query opens a fresh one.
   pool.on('error', () => {});
+  pool.on('connect', preparingStatements);
   return postgresStore(new PostgresDialect({ pool }));
 }
 

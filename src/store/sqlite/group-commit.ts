@@ -46,6 +46,8 @@ export class GroupCommitter<R> {
     private readonly db: SqlExecutor,
     private readonly repos: R,
     private readonly maxBatch = 256,
+    /** Runs right after each successful COMMIT, before any job of the batch is answered. */
+    private readonly onCommit: () => void = () => {},
   ) {}
 
   run<T>(fn: (repos: R) => Promise<T>): Promise<T> {
@@ -105,6 +107,7 @@ export class GroupCommitter<R> {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       return batch.map(() => ({ ok: false, error }));
     }
+    this.onCommit();
     this.stats.batches += 1;
     this.stats.jobs += batch.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

@@ -40,6 +40,43 @@ function cachingStatements(database: BetterSqlite3.Database): BetterSqlite3.Data
   return database;
 }
 
+/**
+ * The reader connection's reads share one read transaction per turn of the event loop: in
+ * WAL mode every statement outside a transaction takes and drops the read lock itself (file
+ * locks, a few microseconds each), which concurrent GETs arriving together can share. The
+ * snapshot ends at the end of the turn, and at once whenever the writer commits, so a read
+ * that starts after an answered write always sees that write.
+ */
+function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): void } {
+  const begin = database.prepare('BEGIN');
+  const commit = database.prepare('COMMIT');
+  let open = false;
+  const endSnapshot = () => {
+    if (!open) return;
+    open = false;
+    if (database.inTransaction) commit.run();
+  };
+  const prepare = database.prepare.bind(database);
+  const wrapped = new WeakSet<BetterSqlite3.Statement>();
+  database.prepare = ((sql: string) => {
+    const statement = prepare(sql);
+    if (statement.reader && !wrapped.has(statement)) {
+      wrapped.add(statement);
+      const all = statement.all.bind(statement);
+      statement.all = ((...parameters: unknown[]) => {
+        if (!open && !database.inTransaction) {
+          begin.run();
+          open = true;
+          setImmediate(endSnapshot);
+        }
+        return all(...parameters);
+      }) as typeof statement.all;
+    }
+    return statement;
+  }) as typeof database.prepare;
+  return { endSnapshot };
+}
+
 export function openSqliteStore(path: string): KyselyStore {
   const file = path === ':memory:' ? ':memory:' : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -59,8 +96,10 @@ export function openSqliteStore(path: string): KyselyStore {
   // On a file, one connection writes with group commit and the store's own connection reads
   // committed data only (WAL readers never see an open batch).
   const writer = connect(file);
+  const reader = readingInSnapshots(main);
   return new KyselyStore(kysely, options, {
     kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) }),
     executor: writer,
+    onCommit: reader.endSnapshot,
   });
 }
