@@ -9,9 +9,10 @@
  * BENCH_PROFILE=<dir> (write a V8 CPU profile of each Kasse server there; see bench/profile-summary.ts),
  * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
+ * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
  * BENCH_PHASES (`capture,refund,get,list`: measure only these, e.g. to profile one of them).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -197,7 +198,9 @@ async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<vo
     return undefined;
   }
   const name = `kasse_bench_${Date.now().toString(36)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
+  // BENCH_PG_SEEDED=<database>: a copy of a database seeded earlier by bench/seed-postgres.ts.
+  const template = process.env.BENCH_PG_SEEDED;
+  await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${pg.escapeIdentifier(template)}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(pgAdminUrl);
   url.pathname = `/${name}`;
@@ -212,6 +215,16 @@ async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<vo
       await client.end();
     },
   };
+}
+
+async function flushToDisk(postgresUrl: string | undefined): Promise<void> {
+  if (postgresUrl !== undefined) {
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query('CHECKPOINT').catch(() => undefined); // needs a superuser; the sync below still runs
+    await client.end();
+  }
+  execFileSync('sync');
 }
 
 /** Seeds `listRows` transactions straight into the fresh database (bench/seed-*.ts). */
@@ -248,7 +261,10 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
   const reuse = process.env.BENCH_SQLITE_SEEDED;
   if (seeded && store === 'sqlite' && reuse) copyFileSync(reuse, join(dir, 'kasse.db'));
   else if (seeded && store === 'sqlite') await seedList(['--file', join(dir, 'kasse.db')], 'seed-transactions.ts', {});
-  if (seeded && store === 'postgres') await seedList([], 'seed-postgres.ts', { DATABASE_URL: databaseUrl });
+  if (seeded && store === 'postgres' && !process.env.BENCH_PG_SEEDED) await seedList([], 'seed-postgres.ts', { DATABASE_URL: databaseUrl });
+  // Measure after the seeding's writes have reached the disk: the kernel's write-back of a
+  // freshly written gigabyte would otherwise compete with the measured commits' fsyncs.
+  if (seeded) await flushToDisk(store === 'postgres' ? databaseUrl : undefined);
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_PERF) profile.push('--perf-basic-prof-only-functions');
   const server = await start([...profile, 'bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);

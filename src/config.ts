@@ -14,6 +14,8 @@ export interface Config {
   readonly databasePoolSize?: number;
   /** PostgreSQL only: per-statement timeout in ms, lock waits included (`DATABASE_STATEMENT_TIMEOUT_MS`, default 30000; 0 disables). */
   readonly databaseStatementTimeoutMs?: number;
+  /** PostgreSQL only: prepare repeated queries by name (`DATABASE_PREPARED_STATEMENTS`, default on; off behind a transaction pooler). */
+  readonly databasePreparedStatements?: boolean;
   /** Callback and webhook delivery: first retry wait, longest wait, per-attempt timeout (`KASSE_WEBHOOK_RETRY_BASE_MS`, `..._RETRY_MAX_MS`, `..._TIMEOUT_MS`). */
   readonly webhooks?: { readonly retryBaseMs?: number; readonly retryMaxMs?: number; readonly timeoutMs?: number };
 }
@@ -24,6 +26,14 @@ function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number): num
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, not ${text}`);
   return value;
+}
+
+function optionalSwitch(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const text = env[name]?.toLowerCase();
+  if (text === undefined || text === '') return undefined;
+  if (['on', 'true', '1'].includes(text)) return true;
+  if (['off', 'false', '0'].includes(text)) return false;
+  throw new Error(`${name} must be on or off, not ${env[name]}`);
 }
 
 function webhookSettings(env: NodeJS.ProcessEnv): Config['webhooks'] {
@@ -56,6 +66,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     databasePoolSize: optionalInteger(env, 'DATABASE_POOL_SIZE', 2),
     databaseStatementTimeoutMs: optionalInteger(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 0),
+    databasePreparedStatements: optionalSwitch(env, 'DATABASE_PREPARED_STATEMENTS'),
     webhooks: webhookSettings(env),
   };
 }

@@ -23,7 +23,11 @@ export interface ServerOptions {
 }
 
 function storeOptions(config: Config) {
-  return { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs };
+  return {
+    poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    preparedStatements: config.databasePreparedStatements,
+  };
 }
 
 /** Opens the store, migrates and bootstraps, printing generated secrets once. */
