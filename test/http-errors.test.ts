@@ -212,7 +212,7 @@ describe('500', () => {
   test('an unexpected fault is a 500 with a request id and no internals', async () => {
     const id = await authorizedTransaction(h);
     const store = h.store as unknown as Record<string, unknown>;
-    store.getTransaction = async () => {
+    store.getTransactionWithEvents = async () => {
       throw new Error('SQLITE_CORRUPT: /var/lib/kasse/secret-path.db');
     };
     try {
@@ -221,7 +221,7 @@ describe('500', () => {
       assert.equal(response.json().error.request_id, response.headers['request-id']);
       assert.doesNotMatch(response.body, /SQLITE|secret-path|at .*\.ts/);
     } finally {
-      delete store.getTransaction;
+      delete store.getTransactionWithEvents;
     }
     assert.equal((await getTransaction(h, id)).statusCode, 200);
   });
