@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { openStore } from '../src/store/open-store.js';
 import {
   IdempotencyKeyTaken,
@@ -472,6 +473,43 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.equal((await stores[2]!.getAccount(A))?.id, A);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
+      await database.drop();
+    }
+  });
+
+  test('a column added by a newer version’s migration does not break a running process’s prepared statements', async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable');
+      return;
+    }
+    const database = await createDatabase();
+    const running = await openStore(database.url, { poolSize: 2 });
+    const migrator = new pg.Client({ connectionString: database.url });
+    try {
+      await running.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      const record = transaction(A);
+      await running.insertTransaction(record);
+      // Every pooled connection prepares the hot-path reads (by name) before the schema moves.
+      const readTwice = () => Promise.all([running.getTransactionWithEvents(A, record.id), running.getTransactionWithEvents(A, record.id)]);
+      await readTwice();
+      await Promise.all([0, 1].map(() => running.transaction((tx) => tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))));
+      await migrator.connect();
+      await migrator.query('alter table transactions add column added_later text');
+      // Plain reads and reads inside storage transactions still answer (PostgreSQL refuses a
+      // statement prepared before the change: "cached plan must not change result type").
+      for (const [first, second] of [await readTwice(), await readTwice()]) {
+        assert.equal(first?.record.id, record.id);
+        assert.equal(second?.record.id, record.id);
+      }
+      const updated = await running.transaction(async (tx) => {
+        const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+        return tx.updateTransaction({ ...found.record, merchantReference2: 'after-migration', version: found.record.version + 1 }, found.record);
+      });
+      assert.equal(updated, true);
+      assert.equal((await running.getTransaction(A, record.id))?.merchantReference2, 'after-migration');
+    } finally {
+      await migrator.end();
+      await running.close();
       await database.drop();
     }
   });
