@@ -114,3 +114,37 @@ test('the reader connection never keeps a snapshot across a commit', async () =>
   // The write is answered: a read now must see it, though no turn of the event loop has passed.
   assert.equal((await store.getTransaction('T00000001', id))!.merchantReference2, 'changed');
 });
+
+test('a remembered transaction is answered only while its version is current, whoever wrote since', async () => {
+  const id = await authorized();
+  const first = (await store.getTransactionWithEvents('T00000001', id))!;
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.record.version, first.record.version);
+  // A change through this store: the next read has it, row and events.
+  await store.transaction(async (tx) => {
+    const found = (await tx.getTransactionWithEvents('T00000001', id, { forUpdate: true }))!;
+    const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+    await tx.updateTransaction(next, found.record);
+    await tx.appendEvents(id, [{ id: String(next.eventCount), event: 'CAPTURE', success: true, transaction_status: 'CAPTURED', created_at: next.updatedAt }]);
+  });
+  const second = (await store.getTransactionWithEvents('T00000001', id))!;
+  assert.equal(second.record.version, first.record.version + 1);
+  assert.equal(second.events.length, first.events.length + 1);
+  // A change by another connection (another process on the same file): seen too.
+  const other = new BetterSqlite3(join(dir, 'kasse.db'));
+  try {
+    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('from-elsewhere', id);
+  } finally {
+    other.close();
+  }
+  // (The reader's snapshot lasts one turn of the event loop; another process's commit shows from the next.)
+  await new Promise((resolve) => setImmediate(resolve));
+  const third = (await store.getTransactionWithEvents('T00000001', id))!;
+  assert.equal(third.record.merchantReference2, 'from-elsewhere');
+  assert.equal(third.record.version, second.record.version + 1);
+  // Another account never gets it, remembered or not.
+  assert.equal(await store.getTransactionWithEvents('T00000002', id), undefined);
+  // The account's test-clock offset is read fresh each time, not remembered with the row.
+  await store.setClockOffset('T00000001', 3_600_000);
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.clockOffsetMs, 3_600_000);
+  await store.setClockOffset('T00000001', 0);
+});

@@ -360,6 +360,8 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
       this.db.updateTable('transactions').set(changes).where('id', '=', '').where('version', '=', 0),
     );
     const expectedVersion = typeof previous === 'number' ? previous : previous.version;
+    // Every change moves the version on: caches of committed rows (see KyselyStore) rely on it.
+    if (transaction.version <= expectedVersion) throw new Error(`A transaction update must move its version past ${expectedVersion}`);
     const result = await this.#run(query, [...Object.values(changes), transaction.id, expectedVersion]);
     return Number(result.numAffectedRows ?? 0) === 1;
   }
@@ -625,6 +627,9 @@ export interface GroupCommitWriter {
   readonly onCommit?: () => void;
 }
 
+/** Transactions a SQLite store remembers as last read (a few MB for typical ones). */
+const RECENT_TRANSACTIONS = 5000;
+
 /** Store methods that only read; every other method writes. */
 const READ_METHOD = /^(get|list|count|find|is|has)|Stats$/;
 
@@ -645,6 +650,44 @@ export class KyselyStore extends KyselyRepositories implements Store {
       this.committer = new GroupCommitter<Repositories>(writer.executor, new KyselyRepositories(writer.kysely, options), 256, writer.onCommit);
       this.routeWritesThroughCommitter();
     }
+  }
+
+  /**
+   * SQLite on a file: transactions read lately, as committed. A read first asks the database
+   * for the row's current version (with its account's clock offset: one small statement) and
+   * answers from here when the version is the one remembered. Every change moves the version
+   * on, and only committed reads (the reader connection's) are remembered, so a version names
+   * one committed content: a GET never sees less than the last answered write, whichever
+   * process wrote it. Entries are shared: read-only, like every record the store returns.
+   */
+  readonly #recentTransactions = new Map<string, TransactionWithEvents>();
+
+  override async getTransactionWithEvents(
+    accountId: string,
+    id: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<TransactionWithEvents | undefined> {
+    if (this.committer === undefined) return super.getTransactionWithEvents(accountId, id, options);
+    const query = compiledQuery(this.options, 'getTransactionVersion', () =>
+      this.kysely
+        .selectFrom('transactions as t')
+        .select('t.version')
+        .select((eb) => eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms'))
+        .where('t.id', '=', '')
+        .where('t.account_id', '=', ''),
+    );
+    const [current] = (await runCompiled<{ version: number; account_clock_offset_ms: number | null }>(this.kysely, query, [id, accountId])).rows;
+    if (current === undefined) return undefined;
+    const remembered = this.#recentTransactions.get(id);
+    if (remembered !== undefined && remembered.record.version === current.version && remembered.record.accountId === accountId) {
+      return { ...remembered, clockOffsetMs: toInt(current.account_clock_offset_ms ?? 0) };
+    }
+    const found = await super.getTransactionWithEvents(accountId, id, options);
+    if (found === undefined) return undefined;
+    this.#recentTransactions.delete(id);
+    if (this.#recentTransactions.size >= RECENT_TRANSACTIONS) this.#recentTransactions.delete(this.#recentTransactions.keys().next().value!);
+    this.#recentTransactions.set(id, found);
+    return found;
   }
 
   /** How many commits carried how many storage transactions (group commit only). */
