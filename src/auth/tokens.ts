@@ -95,11 +95,17 @@ export class TokenService {
       .sign(key.privateKey);
   }
 
+  /** The principal of a token this process has verified already and that has not expired since. */
+  verifiedBefore(token: string): Principal | undefined {
+    const cached = this.verified.get(token);
+    return cached !== undefined && cached.expiresAtMs > this.clock.now().getTime() ? cached.principal : undefined;
+  }
+
   /** Verifies a bearer token; throws UNAUTHORIZED for anything short of a valid, unexpired token. */
   async verify(token: string): Promise<Principal> {
     const nowMs = this.clock.now().getTime();
-    const cached = this.verified.get(token);
-    if (cached !== undefined && cached.expiresAtMs > nowMs) return cached.principal;
+    const known = this.verifiedBefore(token);
+    if (known !== undefined) return known;
     let payload: JWTPayload;
     try {
       const header = decodeProtectedHeader(token);

@@ -92,9 +92,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (text.trim() === '') return done(null, undefined);
     parseJson(request, text, done);
   });
-  server.addHook('onSend', async (request, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise per request.
+  server.addHook('onSend', (request, reply, payload, done) => {
     reply.header('request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
   });
 
   installErrorHandler(server);

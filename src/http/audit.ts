@@ -23,8 +23,8 @@ function actorOf(request: FastifyRequest): { accountId?: string; actor?: string 
 }
 
 export function installAuditTrail(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    if (READS.has(request.method)) return;
+  app.addHook('onResponse', (request, reply, done) => {
+    if (READS.has(request.method)) return done();
     const params = (request.params ?? {}) as Record<string, unknown>;
     request.log.info(
       {
@@ -39,5 +39,6 @@ export function installAuditTrail(app: FastifyInstance): void {
       },
       'audit',
     );
+    done();
   });
 }
