@@ -60,12 +60,9 @@ describe('session callbacks', () => {
    * Runs the worker; returns what the receiver got since the last call (the background loop
    * may have sent some of it already: due times hold either way, so nothing comes early).
    */
-  let seen = 0;
   async function deliver(): Promise<Received[]> {
     await h.app.deliveryWorker.sweep();
-    const fresh = receiver.requests.slice(seen);
-    seen = receiver.requests.length;
-    return fresh;
+    return receiver.unread();
   }
 
   test('the authorization callback: GET with transaction_id, session_id, merchant_reference, time; signed', async () => {

@@ -58,12 +58,9 @@ describe('webhook subscriptions and the delivery log', () => {
    * Runs the worker; returns what the receiver got since the last call (the background loop
    * may have sent some of it already: due times hold either way, so nothing comes early).
    */
-  let seen = 0;
   async function deliver(): Promise<Received[]> {
     await h.app.deliveryWorker.sweep();
-    const fresh = receiver.requests.slice(seen);
-    seen = receiver.requests.length;
-    return fresh;
+    return receiver.unread();
   }
 
   async function subscribe(path: string, secret?: string, events = ['checkout_transaction', 'checkout_authorization'], token = h.token, account = ACCOUNT) {

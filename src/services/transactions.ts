@@ -32,6 +32,14 @@ function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): v
   if (!accepted.includes('*') && !accepted.includes(etagOf(record))) throw new KasseError('PRECONDITION_FAILED');
 }
 
+/** The transaction a change starts from: read locked with its events, If-Match checked, and the account's business time. */
+async function readForChange(ctx: ServiceContext, tx: Repositories, accountId: string, id: string, ifMatch: string | undefined) {
+  const found = await tx.getTransactionWithEvents(accountId, id, { forUpdate: true });
+  if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+  checkIfMatch(found.record, ifMatch);
+  return { found, record: found.record, now: accountNow(ctx.clock, found.clockOffsetMs) };
+}
+
 interface Outcome {
   readonly decision: Decision;
   readonly statusCode?: number;
@@ -50,11 +58,7 @@ export async function operate(
 ): Promise<MutationResult<TransactionView>> {
   const { accountId } = request.principal;
   return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
-    const found = await tx.getTransactionWithEvents(accountId, transactionId, { forUpdate: true });
-    if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
-    const { record } = found;
-    checkIfMatch(record, request.ifMatch);
-    const now = accountNow(ctx.clock, found.clockOffsetMs);
+    const { found, record, now } = await readForChange(ctx, tx, accountId, transactionId, request.ifMatch);
     const { decision, statusCode = 200, headers = {} } = decide(record, now);
     const events = eventRecords(decision.events, record.eventCount + 1, now, {
       requestId: request.requestId,
@@ -144,11 +148,7 @@ export async function updateTransaction(
 ): Promise<MutationResult<TransactionView>> {
   const { accountId } = request.principal;
   return idempotentMutation(ctx.store, accountId, request.idempotency, () => ctx.clock.now().toISOString(), async (tx) => {
-    const found = await tx.getTransactionWithEvents(accountId, id, { forUpdate: true });
-    if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
-    const { record } = found;
-    checkIfMatch(record, request.ifMatch);
-    const now = accountNow(ctx.clock, found.clockOffsetMs);
+    const { found, record, now } = await readForChange(ctx, tx, accountId, id, request.ifMatch);
     const next: TransactionRecord = { ...record, merchantReference2: body.merchant_reference_2, version: record.version + 1, updatedAt: now };
     if (!(await tx.updateTransaction(next, record))) throw new VersionConflict('transaction changed concurrently');
     return { statusCode: 200, body: transactionView(next, found.events, now), headers: { etag: etagOf(next) } };

@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
  * passed in by the engine module.
  */
-import { type Compilable, type CompiledQuery, type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
+import { type Compilable, type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
 import { IdempotencyKeyTaken } from './store.js';
 import type {
   AccountRecord,
@@ -27,7 +27,7 @@ import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { compiledQuery, runCompiled } from './compiled-queries.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyWebhookRepositories, subscriptionFromRow } from './kysely-webhooks.js';
+import { KyselyWebhookRepositories } from './kysely-webhooks.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
 import type { PaymentProductType } from '../domain/products.js';
 import { paymentProductOf } from '../domain/products.js';
@@ -313,30 +313,17 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
       const select = this.db
         .selectFrom('transactions as t')
         .selectAll('t')
-        .select((eb) => eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms'))
+        .select(accountClockOffset)
         .$if(postgres, (qb) =>
           qb.select(sql<string[] | null>`(select array_agg(e.data order by e.seq) from transaction_events e where e.transaction_id = t.id)`.as('event_data')),
-        )
-        .$if(postgres && forUpdate, (qb) =>
-          qb.select(
-            sql<Array<Selectable<Database['webhook_subscriptions']>> | null>`(select json_agg(s order by s.created_at, s.id) from webhook_subscriptions s where s.account_id = t.account_id)`.as(
-              'subscriptions',
-            ),
-          ),
         )
         .where('t.id', '=', '')
         .where('t.account_id', '=', '');
       return forUpdate ? select.forUpdate('t') : select;
     });
-    type Row = Selectable<TransactionsTable> & {
-      account_clock_offset_ms: number | string | null;
-      event_data?: string[] | null;
-      subscriptions?: Array<Selectable<Database['webhook_subscriptions']>> | null;
-    };
+    type Row = Selectable<TransactionsTable> & { account_clock_offset_ms: number | string | null; event_data?: string[] | null };
     const [row] = (await this.#run<Row>(query, [id, accountId])).rows;
     if (row === undefined) return undefined;
-    // Whom a change will notify, for this storage transaction's outbox (see listSubscriptions).
-    if (postgres && forUpdate) this.subscriptionsReadWithRow = { accountId, subscriptions: (row.subscriptions ?? []).map(subscriptionFromRow) };
     const events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
     return { record: transactionFromRow(row), events, clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
   }
@@ -627,6 +614,11 @@ export interface GroupCommitWriter {
   readonly onCommit?: () => void;
 }
 
+/** The test-clock offset of a transaction row's (`t`) account, as `account_clock_offset_ms`. */
+function accountClockOffset(eb: ExpressionBuilder<Database & { t: TransactionsTable }, 't'>) {
+  return eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms');
+}
+
 /** Transactions a SQLite store remembers as last read (a few MB for typical ones). */
 const RECENT_TRANSACTIONS = 5000;
 
@@ -672,7 +664,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
       this.kysely
         .selectFrom('transactions as t')
         .select('t.version')
-        .select((eb) => eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms'))
+        .select(accountClockOffset)
         .where('t.id', '=', '')
         .where('t.account_id', '=', ''),
     );

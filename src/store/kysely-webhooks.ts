@@ -81,7 +81,7 @@ function deliveryToRow(record: DeliveryRecord): WebhookDeliveriesTable {
   };
 }
 
-export function subscriptionFromRow(row: Selectable<Database['webhook_subscriptions']>): SubscriptionRecord {
+function subscriptionFromRow(row: Selectable<Database['webhook_subscriptions']>): SubscriptionRecord {
   return {
     id: row.id,
     accountId: row.account_id,
@@ -107,13 +107,6 @@ function attemptToRow(attempt: DeliveryAttemptRecord) {
 
 /** Base of the Kysely repositories: the webhook queries, over a database or a transaction. */
 export abstract class KyselyWebhookRepositories implements WebhookRepositories {
-  /**
-   * Subscriptions read along with a locked transaction row (PostgreSQL), for the outbox of the
-   * same storage transaction: one round trip fewer per change. Only ever set on the
-   * repositories of one storage transaction.
-   */
-  protected subscriptionsReadWithRow: { readonly accountId: string; readonly subscriptions: SubscriptionRecord[] } | undefined;
-
   constructor(
     protected readonly db: Kysely<Database> | Transaction<Database>,
     protected readonly options: EngineOptions,
@@ -148,7 +141,6 @@ export abstract class KyselyWebhookRepositories implements WebhookRepositories {
   }
 
   async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
-    if (this.subscriptionsReadWithRow?.accountId === accountId) return this.subscriptionsReadWithRow.subscriptions;
     // Read on every transaction change (the outbox asks whom to notify): compiled once.
     const query = compiledQuery(this.options, 'listSubscriptions', () =>
       this.db.selectFrom('webhook_subscriptions').selectAll().where('account_id', '=', '').orderBy('created_at').orderBy('id'),

@@ -51,14 +51,8 @@ function authorizationNotice(before: AuthorizationStatus, after: AuthorizationSt
   }
 }
 
-interface Draft {
-  readonly kind: DeliveryRecord['kind'];
-  readonly subscriptionId: string | null;
-  readonly target: string;
-  readonly event: string;
-  readonly eventSeq: number;
-  readonly method: 'GET' | 'POST';
-  readonly url: string;
+/** A delivery before it is written: the record's addressing fields, a delay and a body to build. */
+interface Draft extends Pick<DeliveryRecord, 'kind' | 'subscriptionId' | 'target' | 'event' | 'eventSeq' | 'method' | 'url'> {
   readonly delayMs: number;
   /** Builds the body once the transaction view is known (and the delivery id, for webhooks). */
   readonly body?: (transaction: unknown, id: string) => string;

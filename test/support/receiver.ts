@@ -21,6 +21,8 @@ export interface Receiver {
   readonly origin: string;
   readonly port: number;
   readonly requests: Received[];
+  /** The requests received since the last call (all of them on the first). */
+  unread(): Received[];
   /** Answers the next requests with these, in order, then with the default (200). */
   answerNext(...answers: Answer[]): void;
   answerAll(answer: Answer): void;
@@ -50,10 +52,12 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
+  let read = 0;
   return {
     origin: `http://127.0.0.1:${bound}`,
     port: bound,
     requests,
+    unread: () => requests.slice(read, (read = requests.length)),
     answerNext: (...answers) => queue.push(...answers),
     answerAll: (answer) => {
       queue.length = 0;
