@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
+import { runCompiledDirectly, type DirectRunner } from '../compiled-queries.js';
 
 function connect(file: string): BetterSqlite3.Database {
   const database = new BetterSqlite3(file);
@@ -80,6 +81,16 @@ function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): 
   return { endSnapshot };
 }
 
+/** A compiled query run as Kysely's SQLite driver would run it, without the driver's mutex and promises. */
+function directRunner(database: BetterSqlite3.Database): DirectRunner {
+  return (sql, parameters) => {
+    const statement = database.prepare(sql);
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  };
+}
+
 export function openSqliteStore(path: string): KyselyStore {
   const file = path === ':memory:' ? ':memory:' : resolve(path);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -100,8 +111,13 @@ export function openSqliteStore(path: string): KyselyStore {
   // committed data only (WAL readers never see an open batch).
   const writer = connect(file);
   const reader = readingInSnapshots(main);
+  // Neither connection is held by a Kysely transaction while requests run: the reader only
+  // reads, the writer's transactions are the group committer's own BEGIN and COMMIT.
+  const writerKysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
+  runCompiledDirectly(kysely, directRunner(main));
+  runCompiledDirectly(writerKysely, directRunner(writer));
   return new KyselyStore(kysely, options, {
-    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) }),
+    kysely: writerKysely,
     executor: writer,
     onCommit: reader.endSnapshot,
   });
