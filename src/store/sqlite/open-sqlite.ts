@@ -11,6 +11,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { KyselyStore } from '../kysely-store.js';
 import { runCompiledDirectly, type DirectRunner } from '../compiled-queries.js';
+import { INLINE_CHECKPOINT_PAGES, startCheckpointer } from './checkpointer.js';
 
 function connect(file: string): BetterSqlite3.Database {
   const database = new BetterSqlite3(file);
@@ -110,13 +111,15 @@ export function openSqliteStore(path: string): KyselyStore {
   // On a file, one connection writes with group commit and the store's own connection reads
   // committed data only (WAL readers never see an open batch).
   const writer = connect(file);
+  writer.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
+  const checkpointer = startCheckpointer(file, { onError: (message) => process.emitWarning(`WAL checkpoint failed: ${message}`) });
   const reader = readingInSnapshots(main);
   // Neither connection is held by a Kysely transaction while requests run: the reader only
   // reads, the writer's transactions are the group committer's own BEGIN and COMMIT.
   const writerKysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
   runCompiledDirectly(kysely, directRunner(main));
   runCompiledDirectly(writerKysely, directRunner(writer));
-  return new KyselyStore(kysely, options, {
+  return new KyselyStore(kysely, { ...options, onClose: () => checkpointer.stop() }, {
     kysely: writerKysely,
     executor: writer,
     onCommit: reader.endSnapshot,
