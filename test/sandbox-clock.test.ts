@@ -1,6 +1,9 @@
 /** The per-account test clock (§5): authorizations expire on demand, Klarna extends, windows renew. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { authorizedTransaction, bearer, getTransaction, operation, startHarness, type Harness } from './support/harness.js';
 
 const DAY = 24 * 60 * 60;
@@ -163,5 +166,34 @@ describe('authorization expiry', () => {
     const paid = await h.request({ method: 'POST', url: `/v1/sessions/${created.json().id}/pay`, payload: { payment_product_type: 'vipps' } });
     assert.equal(paid.statusCode, 409);
     assert.equal(paid.json().error.code, 'SESSION_NOT_PAYABLE');
+  });
+});
+
+describe('on a SQLite file (GETs answered from recently read transactions)', () => {
+  let dir: string;
+  let file: Harness;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kasse-clock-'));
+    file = await startHarness({ databaseUrl: `sqlite:${join(dir, 'kasse.db')}` });
+  });
+  after(async () => {
+    await file.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('an unchanged transaction read again after the clock moved shows the expiry as of the new time', async () => {
+    const accountId = 'T29000001';
+    const token = await file.tokenFor(accountId);
+    const id = await authorizedTransaction(file, { productType: 'klarna.klarna', token });
+    const first = await getTransaction(file, id, token);
+    const again = await getTransaction(file, id, token);
+    assert.equal(again.body, first.body, 'nothing changed: the same answer');
+    const created = Date.parse(first.json().created_at);
+    assert.equal(Date.parse(first.json().authorization_expires_at) - created, 28 * DAY * 1000);
+    const moved = await file.request({ method: 'POST', url: `/v1/accounts/${accountId}/sandbox/clock`, headers: bearer(file, token), payload: { advance_seconds: 35 * DAY } });
+    assert.equal(moved.statusCode, 200, moved.body);
+    const later = await getTransaction(file, id, token);
+    assert.equal(later.headers.etag, first.headers.etag, 'the same version');
+    assert.ok(Date.parse(later.json().authorization_expires_at) > created + 35 * DAY * 1000, 'the expiry moved past day 35');
   });
 });

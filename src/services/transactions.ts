@@ -16,6 +16,7 @@ import {
   type CaptureRequest,
   type RefundRequest,
   type UpdateAuthorizationRequest,
+  authorizationExpiresAt,
 } from '../domain/transaction.js';
 import { KasseError } from '../domain/errors.js';
 import { asyncDelayMs, providerAnswer } from '../sandbox/acquirer.js';
@@ -155,11 +156,25 @@ export async function updateTransaction(
   });
 }
 
-export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ view: TransactionView; etag: string }> {
+/**
+ * A GET's answer as JSON text, kept per stored record: the store hands out the same record
+ * object while the transaction is unchanged (SQLite's recently-read transactions), and the
+ * answer then differs only by the authorization's expiry as of now, which is compared.
+ */
+const answers = new WeakMap<TransactionRecord, { readonly expiresAt: string | null; readonly json: string }>();
+
+export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ json: string; etag: string }> {
   const found = await ctx.store.getTransactionWithEvents(accountId, id);
   if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
+  const { record } = found;
   const now = accountNow(ctx.clock, found.clockOffsetMs);
-  return { view: transactionView(found.record, found.events, now), etag: etagOf(found.record) };
+  const expiresAt = authorizationExpiresAt(record.state, now);
+  let answer = answers.get(record);
+  if (answer?.expiresAt !== expiresAt) {
+    answer = { expiresAt, json: JSON.stringify(transactionView(record, found.events, now)) };
+    answers.set(record, answer);
+  }
+  return { json: answer.json, etag: etagOf(record) };
 }
 
 export async function listTransactions(

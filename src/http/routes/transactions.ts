@@ -27,6 +27,8 @@ import Type from 'typebox';
  */
 export const plainJsonSerializer = { serializerCompiler: () => (data: unknown) => JSON.stringify(data) };
 
+const JSON_CONTENT = 'application/json; charset=utf-8';
+
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 412: ErrorSchema, 422: ErrorSchema };
 
 export function sendMutation<T>(reply: FastifyReply, result: MutationResult<T>): T {
@@ -74,9 +76,9 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
     '/v1/transactions/:id',
     { ...plainJsonSerializer, config: { access: 'read' }, schema: { tags, summary: 'Get a transaction', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) } },
     async (request, reply) => {
-      const { view, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
-      reply.header('etag', etag);
-      return view;
+      const { json, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
+      // Already JSON: with the content type set, Fastify sends the text as it is.
+      return reply.header('etag', etag).type(JSON_CONTENT).send(json);
     },
   );
 
