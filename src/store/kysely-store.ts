@@ -619,8 +619,109 @@ function accountClockOffset(eb: ExpressionBuilder<Database & { t: TransactionsTa
   return eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms');
 }
 
-/** Transactions a SQLite store remembers as last read (a few MB for typical ones). */
+/** Transactions a SQLite store remembers as last committed (a few MB for typical ones). */
 const RECENT_TRANSACTIONS = 5000;
+
+type Remembered = Omit<TransactionWithEvents, 'clockOffsetMs'>;
+
+/**
+ * SQLite on a file: transactions as last committed, by id. A read first asks the database
+ * for the row's current version (with its account's clock offset: one small statement) and
+ * answers from here when the version is the one remembered. Every change moves the version
+ * on, and only committed content is remembered (reads of the reader connection, and what a
+ * writer job read and changed once its batch has committed), so a version names one
+ * committed content, whichever process wrote it. Entries are shared: read-only, like every
+ * record the store returns.
+ */
+class RecentTransactions {
+  readonly #entries = new Map<string, Remembered>();
+
+  /** The remembered content of the account's transaction `id`, if it is `version`. */
+  find(accountId: string, id: string, version: number): Remembered | undefined {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && entry.record.version === version && entry.record.accountId === accountId ? entry : undefined;
+  }
+
+  /** Only for content known to be committed. */
+  remember(entry: Remembered): void {
+    const { id } = entry.record;
+    this.#entries.delete(id);
+    if (this.#entries.size >= RECENT_TRANSACTIONS) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(id, entry);
+  }
+}
+
+/** The current version of the account's transaction and the account's clock offset, or undefined. */
+async function currentVersion(
+  db: Kysely<Database> | Transaction<Database>,
+  options: EngineOptions,
+  accountId: string,
+  id: string,
+): Promise<{ version: number; clockOffsetMs: number } | undefined> {
+  const query = compiledQuery(options, 'getTransactionVersion', () =>
+    db.selectFrom('transactions as t').select('t.version').select(accountClockOffset).where('t.id', '=', '').where('t.account_id', '=', ''),
+  );
+  const [row] = (await runCompiled<{ version: number; account_clock_offset_ms: number | null }>(db, query, [id, accountId])).rows;
+  return row && { version: toInt(row.version), clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
+}
+
+/**
+ * The group committer's repositories (SQLite on a file). A read for a change answers from the
+ * recently committed transactions while the row's version is unchanged, and what a job read
+ * and changed is remembered once its batch has committed: the next capture of the same
+ * transaction then reads one small statement instead of the row and all its events.
+ */
+class WriterRepositories extends KyselyRepositories {
+  /** What the running job read, and how it changed it, by id (jobs run one at a time). */
+  #job: Map<string, Remembered & { readonly changed: boolean }> | undefined;
+
+  constructor(
+    db: Kysely<Database>,
+    options: EngineOptions,
+    private readonly recent: RecentTransactions,
+  ) {
+    super(db, options);
+  }
+
+  /** Runs one job; its result and the transactions it saw, to remember after the COMMIT. */
+  async runJob<T>(fn: (repos: Repositories) => Promise<T>): Promise<{ value: T; seen: Remembered[] }> {
+    const job = (this.#job = new Map());
+    try {
+      const value = await fn(this);
+      return { value, seen: [...job.values()].map(({ record, events }) => ({ record, events })) };
+    } finally {
+      this.#job = undefined;
+    }
+  }
+
+  override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
+    const current = await currentVersion(this.db, this.options, accountId, id);
+    if (current === undefined) return undefined;
+    const own = this.#job?.get(id);
+    const known = own !== undefined && own.record.version === current.version && own.record.accountId === accountId ? own : this.recent.find(accountId, id, current.version);
+    const found: TransactionWithEvents | undefined =
+      known !== undefined ? { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs } : await super.getTransactionWithEvents(accountId, id, options);
+    if (found !== undefined) this.#job?.set(id, { record: found.record, events: found.events, changed: false });
+    return found;
+  }
+
+  override async updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean> {
+    const updated = await super.updateTransaction(transaction, previous);
+    const seen = this.#job?.get(transaction.id);
+    if (updated && seen !== undefined) this.#job!.set(transaction.id, { record: transaction, events: seen.events, changed: true });
+    else this.#job?.delete(transaction.id);
+    return updated;
+  }
+
+  override async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
+    await super.appendEvents(transactionId, events);
+    const seen = this.#job?.get(transactionId);
+    if (seen === undefined || events.length === 0) return;
+    // Events belong to the version the job wrote; without one, the content is no longer named by a version.
+    if (seen.changed) this.#job!.set(transactionId, { ...seen, events: [...seen.events, ...events] });
+    else this.#job!.delete(transactionId);
+  }
+}
 
 /** Store methods that only read; every other method writes. */
 const READ_METHOD = /^(get|list|count|find|is|has)|Stats$/;
@@ -629,7 +730,8 @@ export class KyselyStore extends KyselyRepositories implements Store {
   readonly engine: 'sqlite' | 'postgres';
   /** Start-up sections of this process, one after another (the engine's lock covers other processes). */
   private startupQueue: Promise<unknown> = Promise.resolve();
-  private readonly committer: GroupCommitter<Repositories> | undefined;
+  private readonly committer: GroupCommitter<WriterRepositories> | undefined;
+  readonly #recent = new RecentTransactions();
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -639,46 +741,25 @@ export class KyselyStore extends KyselyRepositories implements Store {
     super(kysely, options);
     this.engine = options.engine;
     if (writer !== undefined) {
-      this.committer = new GroupCommitter<Repositories>(writer.executor, new KyselyRepositories(writer.kysely, options), 256, writer.onCommit);
+      this.committer = new GroupCommitter(writer.executor, new WriterRepositories(writer.kysely, options, this.#recent), 256, writer.onCommit);
       this.routeWritesThroughCommitter();
     }
   }
 
-  /**
-   * SQLite on a file: transactions read lately, as committed. A read first asks the database
-   * for the row's current version (with its account's clock offset: one small statement) and
-   * answers from here when the version is the one remembered. Every change moves the version
-   * on, and only committed reads (the reader connection's) are remembered, so a version names
-   * one committed content: a GET never sees less than the last answered write, whichever
-   * process wrote it. Entries are shared: read-only, like every record the store returns.
-   */
-  readonly #recentTransactions = new Map<string, TransactionWithEvents>();
-
+  /** SQLite on a file: answers from the recently committed transactions (see RecentTransactions). */
   override async getTransactionWithEvents(
     accountId: string,
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
     if (this.committer === undefined) return super.getTransactionWithEvents(accountId, id, options);
-    const query = compiledQuery(this.options, 'getTransactionVersion', () =>
-      this.kysely
-        .selectFrom('transactions as t')
-        .select('t.version')
-        .select(accountClockOffset)
-        .where('t.id', '=', '')
-        .where('t.account_id', '=', ''),
-    );
-    const [current] = (await runCompiled<{ version: number; account_clock_offset_ms: number | null }>(this.kysely, query, [id, accountId])).rows;
+    const current = await currentVersion(this.kysely, this.options, accountId, id);
     if (current === undefined) return undefined;
-    const remembered = this.#recentTransactions.get(id);
-    if (remembered !== undefined && remembered.record.version === current.version && remembered.record.accountId === accountId) {
-      return { ...remembered, clockOffsetMs: toInt(current.account_clock_offset_ms ?? 0) };
-    }
+    const remembered = this.#recent.find(accountId, id, current.version);
+    if (remembered !== undefined) return { ...remembered, clockOffsetMs: current.clockOffsetMs };
     const found = await super.getTransactionWithEvents(accountId, id, options);
-    if (found === undefined) return undefined;
-    this.#recentTransactions.delete(id);
-    if (this.#recentTransactions.size >= RECENT_TRANSACTIONS) this.#recentTransactions.delete(this.#recentTransactions.keys().next().value!);
-    this.#recentTransactions.set(id, found);
+    // The reader connection reads committed data only.
+    if (found !== undefined) this.#recent.remember({ record: found.record, events: found.events });
     return found;
   }
 
@@ -703,7 +784,12 @@ export class KyselyStore extends KyselyRepositories implements Store {
   }
 
   async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    if (this.committer !== undefined) return this.committer.run(fn);
+    if (this.committer !== undefined) {
+      // Settles only after the batch's COMMIT: what the job saw is committed content now.
+      const { value, seen } = await this.committer.run((repos) => repos.runJob(fn));
+      for (const entry of seen) this.#recent.remember(entry);
+      return value;
+    }
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.kysely.transaction().execute((trx) => fn(new KyselyRepositories(trx, this.options)));
