@@ -148,3 +148,47 @@ test('a remembered transaction is answered only while its version is current, wh
   assert.equal((await store.getTransactionWithEvents('T00000001', id))!.clockOffsetMs, 3_600_000);
   await store.setClockOffset('T00000001', 0);
 });
+
+test('a change starts from the current content: remembered after its commit, re-read once another writer moved the version', async () => {
+  const id = await authorized();
+  const capture = (label: string) =>
+    store.transaction(async (tx) => {
+      const found = (await tx.getTransactionWithEvents('T00000001', id, { forUpdate: true }))!;
+      const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+      assert.ok(await tx.updateTransaction(next, found.record));
+      await tx.appendEvents(id, [{ id: String(next.eventCount), event: label, success: true, transaction_status: 'CAPTURED', created_at: next.updatedAt }]);
+      return found;
+    });
+  const before = (await store.getTransactionWithEvents('T00000001', id))!;
+  const first = await capture('FIRST');
+  assert.deepEqual(first.events, before.events);
+  // The second change reads what the first committed: its version, its event.
+  const second = await capture('SECOND');
+  assert.equal(second.record.version, before.record.version + 1);
+  assert.deepEqual(second.events.map((event) => event.event), [...before.events.map((event) => event.event), 'FIRST']);
+  // A change that fails is rolled back and not remembered.
+  await assert.rejects(
+    store.transaction(async (tx) => {
+      const found = (await tx.getTransactionWithEvents('T00000001', id, { forUpdate: true }))!;
+      const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+      await tx.updateTransaction(next, found.record);
+      await tx.appendEvents(id, [{ id: String(next.eventCount), event: 'ROLLED_BACK', success: true, transaction_status: 'CAPTURED', created_at: next.updatedAt }]);
+      throw new Error('refused');
+    }),
+    /refused/,
+  );
+  // Another process on the same file writes a new version with an event of its own.
+  const other = new BetterSqlite3(join(dir, 'kasse.db'));
+  try {
+    const { version, event_count: count } = other.prepare('SELECT version, event_count FROM transactions WHERE id = ?').get(id) as { version: number; event_count: number };
+    other.prepare('UPDATE transactions SET version = ?, event_count = ? WHERE id = ?').run(version + 1, count + 1, id);
+    other
+      .prepare('INSERT INTO transaction_events (transaction_id, seq, data, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, count + 1, JSON.stringify({ id: String(count + 1), event: 'ELSEWHERE', success: true, transaction_status: 'CAPTURED', created_at: new Date().toISOString() }), new Date().toISOString());
+  } finally {
+    other.close();
+  }
+  const third = await capture('THIRD');
+  assert.deepEqual(third.events.map((event) => event.event).slice(-3), ['FIRST', 'SECOND', 'ELSEWHERE']);
+  assert.equal(third.record.version, before.record.version + 3);
+});
