@@ -82,11 +82,36 @@ function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): 
   return { endSnapshot };
 }
 
+/**
+ * Builds a statement's result rows in JavaScript from better-sqlite3's raw arrays: objects
+ * made natively get their properties one by one (a transaction row, 26 columns: ~2.8 µs),
+ * an object literal of one fixed shape costs a fraction of that. Undefined for column names
+ * an object literal cannot carry as own properties.
+ */
+function rowMaker(statement: BetterSqlite3.Statement): ((values: unknown[]) => Record<string, unknown>) | undefined {
+  const names = statement.columns().map((column) => column.name);
+  if (names.includes('__proto__')) return undefined;
+  const fields = names.map((name, index) => `${JSON.stringify(name)}: values[${index}]`);
+  return new Function('values', `return { ${fields.join(', ')} };`) as (values: unknown[]) => Record<string, unknown>;
+}
+
 /** A compiled query run as Kysely's SQLite driver would run it, without the driver's mutex and promises. */
 function directRunner(database: BetterSqlite3.Database): DirectRunner {
+  const makers = new WeakMap<BetterSqlite3.Statement, ReturnType<typeof rowMaker>>();
   return (sql, parameters) => {
     const statement = database.prepare(sql);
-    if (statement.reader) return { rows: statement.all(parameters) };
+    if (statement.reader) {
+      if (!makers.has(statement)) makers.set(statement, rowMaker(statement));
+      const make = makers.get(statement);
+      if (make === undefined) return { rows: statement.all(parameters) };
+      // Statements are shared by SQL text with Kysely's own driver: raw only for this call.
+      statement.raw(true);
+      try {
+        return { rows: (statement.all(parameters) as unknown[][]).map(make) };
+      } finally {
+        statement.raw(false);
+      }
+    }
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   };
