@@ -10,7 +10,8 @@
  * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
- * BENCH_PHASES (`capture,refund,get,list`: measure only these, e.g. to profile one of them).
+ * BENCH_PHASES (`list,capture,refund,get,list-after`, plus `floor`: measure only these, e.g. to profile one of them;
+ * `list` runs before the writes, `list-after` after them).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
-const phases = new Set((process.env.BENCH_PHASES ?? 'capture,refund,get,list').split(','));
+const phases = new Set((process.env.BENCH_PHASES ?? 'list,capture,refund,get,list-after').split(','));
 const pgSocket = process.env.BENCH_PG_SOCKET ?? '/var/run/postgresql';
 const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLIENT_ID = 'bench-client';
@@ -277,6 +278,11 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     const ids = await prepare(base, bearer, 2000);
     const pid = server.child.pid;
     const figures: Figure[] = [];
+    // The list first, on the seeded rows and the prepared ones as they are: a few events each.
+    const filters = ['status=AUTHORIZED', 'payment_product_type=klarna.klarna', 'currency=NOK&status=CAPTURED', 'merchant_reference=bench-7', 'amount.gte=50000&limit=25'];
+    const nextFilter = roundRobin(filters);
+    const list = () => ({ method: 'GET', path: `/v1/transactions?${nextFilter()}` });
+    if (phases.has('list')) figures.push(await load(`list (filters, ${seeded ? listRows.toLocaleString('en') : ids.length} rows)`, base, list, headers, pid));
     const nextCapture = roundRobin(ids);
     if (phases.has('capture')) figures.push(await load('capture', base, () => ({ method: 'POST', path: `/v1/transactions/${nextCapture()}/capture`, body: '{"amount":1}' }), headers, pid));
     // Refunds need captured money on every transaction: capture a large part of each first.
@@ -291,11 +297,9 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     if (phases.has('floor')) figures.push(await load('floor (GET /healthz)', base, () => ({ method: 'GET', path: '/healthz' }), {}, pid));
     const nextGet = roundRobin(getIds);
     if (phases.has('get')) figures.push(await load('get', base, () => ({ method: 'GET', path: `/v1/transactions/${nextGet()}` }), headers, pid));
-    const filters = ['status=AUTHORIZED', 'payment_product_type=klarna.klarna', 'currency=NOK&status=CAPTURED', 'merchant_reference=bench-7', 'amount.gte=50000&limit=25'];
-    const nextFilter = roundRobin(filters);
-    if (phases.has('list')) figures.push(
-      await load(`list (filters, ${seeded ? listRows.toLocaleString('en') : ids.length} rows)`, base, () => ({ method: 'GET', path: `/v1/transactions?${nextFilter()}` }), headers, pid),
-    );
+    // The list again, now that the write phases have piled their events onto the benchmark's own
+    // transactions, the newest rows and so on every first page (dozens of events each).
+    if (phases.has('list-after')) figures.push(await load(`list after the writes (newest ${ids.length.toLocaleString('en')} rows carry their events)`, base, list, headers, pid));
     const metrics = await fetch(`${base}/metrics`).then((response) => response.text());
     const commits = Number(/^kasse_store_commits (\d+)/m.exec(metrics)?.[1] ?? 0);
     const committed = Number(/^kasse_store_committed_transactions (\d+)/m.exec(metrics)?.[1] ?? 0);
