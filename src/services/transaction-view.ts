@@ -50,7 +50,6 @@ export function transactionView(record: TransactionRecord, events: readonly Tran
     ...(details.card ? { card: details.card } : {}),
     items: state.items,
     url: details.url,
-    events,
     ...(details.metadata ? { metadata: details.metadata } : {}),
     ...(details.initiating_system_request_headers ? { initiating_system_request_headers: details.initiating_system_request_headers } : {}),
     authorization_expires_at: authorizationExpiresAt(state, now),
@@ -61,7 +60,23 @@ export function transactionView(record: TransactionRecord, events: readonly Tran
     remaining_refund_amount: remainingRefundAmount(state),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
+    // Last: transactionJson relies on it.
+    events,
   };
+}
+
+const NO_EVENTS: readonly TransactionEventRecord[] = [];
+
+/**
+ * The transaction's answer as JSON text with its events embedded as stored: each event's
+ * text is what JSON.stringify made of it when it was appended, so the answer equals
+ * JSON.stringify(transactionView(...)), without parsing and re-serialising every event of a
+ * list page.
+ */
+export function transactionJson(record: TransactionRecord, eventJson: readonly string[], now: string): string {
+  const json = JSON.stringify(transactionView(record, NO_EVENTS, now));
+  // The view ends with `"events":[]}`: the events go between the brackets.
+  return `${json.slice(0, -2)}${eventJson.join(',')}]}`;
 }
 
 export function etagOf(record: { version: number }): string {

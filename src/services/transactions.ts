@@ -24,7 +24,7 @@ import type { Repositories, TransactionEventRecord, TransactionFilter, Transacti
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
-import { etagOf, transactionView, type TransactionView } from './transaction-view.js';
+import { etagOf, transactionJson, transactionView, type TransactionView } from './transaction-view.js';
 import { accountNow } from '../clock.js';
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
@@ -177,10 +177,10 @@ export async function getTransaction(ctx: ServiceContext, accountId: string, id:
   return { json: answer.json, etag: etagOf(record) };
 }
 
-export async function listTransactions(
-  ctx: ServiceContext,
-  filter: Omit<TransactionFilter, 'startingAfter'> & { startingAfterId?: string },
-): Promise<TransactionView[]> {
+type ListFilter = Omit<TransactionFilter, 'startingAfter'> & { startingAfterId?: string };
+
+/** A page of the account's transactions, newest first, and the account's business time. */
+async function listPage(ctx: ServiceContext, filter: ListFilter): Promise<{ records: TransactionRecord[]; now: string }> {
   const { startingAfterId, ...rest } = filter;
   let startingAfter: TransactionFilter['startingAfter'];
   if (startingAfterId !== undefined) {
@@ -189,7 +189,18 @@ export async function listTransactions(
     startingAfter = { createdAt: cursor.createdAt, id: cursor.id };
   }
   const records = await ctx.store.listTransactions({ ...rest, startingAfter });
+  return { records, now: await businessNow(ctx, ctx.store, filter.accountId) };
+}
+
+export async function listTransactions(ctx: ServiceContext, filter: ListFilter): Promise<TransactionView[]> {
+  const { records, now } = await listPage(ctx, filter);
   const events = await ctx.store.listEvents(records.map((record) => record.id));
-  const now = await businessNow(ctx, ctx.store, filter.accountId);
   return records.map((record) => transactionView(record, events.get(record.id) ?? [], now));
+}
+
+/** The API's list answer as JSON text, the events embedded as stored (see transactionJson). */
+export async function listTransactionsJson(ctx: ServiceContext, filter: ListFilter): Promise<string> {
+  const { records, now } = await listPage(ctx, filter);
+  const events = await ctx.store.listEventJson(records.map((record) => record.id));
+  return `[${records.map((record) => transactionJson(record, events.get(record.id) ?? [], now)).join(',')}]`;
 }

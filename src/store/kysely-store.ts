@@ -482,7 +482,19 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
     const result = new Map<string, TransactionEventRecord[]>(transactionIds.map((id) => [id, []]));
-    if (transactionIds.length === 0) return result;
+    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(JSON.parse(row.data));
+    return result;
+  }
+
+  async listEventJson(transactionIds: readonly string[]): Promise<Map<string, string[]>> {
+    const result = new Map<string, string[]>(transactionIds.map((id) => [id, []]));
+    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(row.data);
+    return result;
+  }
+
+  /** The stored events of the transactions, each one's in order. */
+  async #eventRows(transactionIds: readonly string[]): Promise<Array<{ transaction_id: string; data: string }>> {
+    if (transactionIds.length === 0) return [];
     const select = () =>
       this.db
         .selectFrom('transaction_events')
@@ -491,12 +503,9 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
         .orderBy('transaction_id')
         .orderBy('seq');
     // One compiled statement per list size up to a page (100): GETs, operations and list pages.
-    const rows =
-      transactionIds.length <= 100
-        ? (await this.#run<{ transaction_id: string; data: string }>(this.#compiled(`listEvents${transactionIds.length}`, select), transactionIds)).rows
-        : await select().execute();
-    for (const row of rows) result.get(row.transaction_id)?.push(JSON.parse(row.data));
-    return result;
+    return transactionIds.length <= 100
+      ? (await this.#run<{ transaction_id: string; data: string }>(this.#compiled(`listEvents${transactionIds.length}`, select), transactionIds)).rows
+      : await select().execute();
   }
 
   async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {

@@ -223,6 +223,8 @@ export interface Repositories extends WebhookRepositories {
   listDuePending(now: string, limit: number): Promise<Array<{ accountId: string; id: string }>>;
   appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void>;
   listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>>;
+  /** The same events as stored: each one's JSON text (what JSON.stringify made of it), for answers that embed them unparsed. */
+  listEventJson(transactionIds: readonly string[]): Promise<Map<string, string[]>>;
 
   getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined>;
   insertIdempotency(record: IdempotencyRecord): Promise<void>;

@@ -49,9 +49,9 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       config: { access: 'read' },
       schema: { tags, summary: 'List transactions, newest first', querystring: ListTransactionsQuery, response: responses({ 200: Type.Array(TransactionSchema), ...errors }) },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return transactions.listTransactions(ctx, {
+      const json = await transactions.listTransactionsJson(ctx, {
         accountId: principalOf(request).accountId,
         limit: q.limit ?? 10,
         ...(q.starting_after !== undefined ? { startingAfterId: q.starting_after } : {}),
@@ -69,6 +69,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
         ...(q['created_at.lte'] !== undefined ? { createdAtLte: new Date(q['created_at.lte']).toISOString() } : {}),
         ...(q.search !== undefined ? { search: q.search } : {}),
       });
+      return reply.type(JSON_CONTENT).send(json);
     },
   );
 
