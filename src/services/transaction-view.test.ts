@@ -25,7 +25,7 @@ const record: TransactionRecord = {
     authorizationExpiresAt: '2030-01-29T00:00:00.000Z',
   },
   details: {
-    url: { return_url: 'https://shop.example/return?a=1&b=2' },
+    url: { redirect_url: 'https://shop.example/return?a=1&b=2' },
     customer: { email: 'kari@example.no' },
     // A merchant's metadata may use any key, "events" too.
     metadata: { events: [], nested: { emoji: '🧾' } },
