@@ -18,15 +18,21 @@ function rowsInDatabaseFile(dir: string, file: string): number {
   }
 }
 
-test('the checkpoint thread copies committed WAL frames into the database file while the writer goes on', async () => {
+/** A WAL database with a table `t` in a fresh directory, and its writing connection. */
+function walDatabase() {
   const dir = mkdtempSync(join(tmpdir(), 'kasse-checkpoint-'));
   const file = join(dir, 'kasse.db');
   const writer = new BetterSqlite3(file);
   writer.pragma('journal_mode = WAL');
   writer.pragma('synchronous = FULL');
+  writer.exec('CREATE TABLE t (n INTEGER)');
+  return { dir, file, writer };
+}
+
+test('the checkpoint thread copies committed WAL frames into the database file while the writer goes on', async () => {
+  const { dir, file, writer } = walDatabase();
   // No checkpoint by the writer at all: whatever reaches the database file was copied by the thread.
   writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (n INTEGER)');
   writer.pragma('wal_checkpoint(TRUNCATE)');
   assert.equal(rowsInDatabaseFile(dir, file), 0);
   const errors: string[] = [];
@@ -51,11 +57,7 @@ test('the checkpoint thread copies committed WAL frames into the database file w
 });
 
 test('a stopped checkpoint thread has closed its connection: the writer can take the database exclusively', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kasse-checkpoint-'));
-  const file = join(dir, 'kasse.db');
-  const writer = new BetterSqlite3(file);
-  writer.pragma('journal_mode = WAL');
-  writer.exec('CREATE TABLE t (n INTEGER)');
+  const { dir, file, writer } = walDatabase();
   const checkpointer = startCheckpointer(file, { idleMs: 5 });
   await new Promise((resolve) => setTimeout(resolve, 50));
   await checkpointer.stop();
