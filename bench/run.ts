@@ -106,7 +106,7 @@ async function load(name: string, url: string, requests: () => { method: string;
   // BENCH_PERF=<dir>: a `perf record` of the server during each measurement (needs linux-perf).
   const perf =
     process.env.BENCH_PERF && pid !== undefined
-      ? spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', join(process.env.BENCH_PERF, `${name.split(' ')[0]}.perf.data`)], { stdio: 'ignore' })
+      ? spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', join(process.env.BENCH_PERF, `${name.split(' (')[0]!.trim().replace(/ /g, '-')}.perf.data`)], { stdio: 'ignore' })
       : undefined;
   const result: Result = await autocannon({
     url,
