@@ -137,7 +137,15 @@ export function openSqliteStore(path: string): KyselyStore {
   // committed data only (WAL readers never see an open batch).
   const writer = connect(file);
   writer.pragma(`wal_autocheckpoint = ${INLINE_CHECKPOINT_PAGES}`);
-  const checkpointer = startCheckpointer(file, { onError: (message) => process.emitWarning(`WAL checkpoint failed: ${message}`) });
+  // Each failure is reported once (the thread retries every few milliseconds).
+  const reported = new Set<string>();
+  const checkpointer = startCheckpointer(file, {
+    onError: (message) => {
+      if (reported.has(message)) return;
+      reported.add(message);
+      process.emitWarning(`WAL checkpoint failed (the writer checkpoints past ${INLINE_CHECKPOINT_PAGES} pages itself): ${message}`);
+    },
+  });
   const reader = readingInSnapshots(main);
   // Neither connection is held by a Kysely transaction while requests run: the reader only
   // reads, the writer's transactions are the group committer's own BEGIN and COMMIT.
