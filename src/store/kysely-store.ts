@@ -678,10 +678,28 @@ type Remembered = Omit<TransactionWithEvents, 'clockOffsetMs'>;
 class RecentTransactions {
   readonly #entries = new Map<string, Remembered>();
 
-  /** The remembered content of the account's transaction `id`, if it is `version`. */
-  find(accountId: string, id: string, version: number): Remembered | undefined {
-    const entry = this.#entries.get(id);
-    return entry !== undefined && entry.record.version === version && entry.record.accountId === accountId ? entry : undefined;
+  /**
+   * A read through what is remembered: the row's current version and its account's clock
+   * offset (one small statement on `db`), then the content remembered for that version —
+   * `own` first, a job's uncommitted view of its own change — or else `fullRead`.
+   */
+  async read(
+    db: Kysely<Database>,
+    options: EngineOptions,
+    accountId: string,
+    id: string,
+    fullRead: () => Promise<TransactionWithEvents | undefined>,
+    own?: Remembered,
+  ): Promise<{ found: TransactionWithEvents; remembered: boolean } | undefined> {
+    const current = await currentVersion(db, options, accountId, id);
+    if (current === undefined) return undefined;
+    const matches = (entry: Remembered | undefined): entry is Remembered =>
+      entry !== undefined && entry.record.version === current.version && entry.record.accountId === accountId;
+    const remembered = this.#entries.get(id);
+    const known = matches(own) ? own : matches(remembered) ? remembered : undefined;
+    if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, remembered: true };
+    const found = await fullRead();
+    return found && { found, remembered: false };
   }
 
   /** Only for content known to be committed. */
@@ -695,7 +713,7 @@ class RecentTransactions {
 
 /** The current version of the account's transaction and the account's clock offset, or undefined. */
 async function currentVersion(
-  db: Kysely<Database> | Transaction<Database>,
+  db: Kysely<Database>,
   options: EngineOptions,
   accountId: string,
   id: string,
@@ -718,11 +736,11 @@ class WriterRepositories extends KyselyRepositories {
   #job: Map<string, Remembered & { readonly changed: boolean }> | undefined;
 
   constructor(
-    db: Kysely<Database>,
+    private readonly writer: Kysely<Database>,
     options: EngineOptions,
     private readonly recent: RecentTransactions,
   ) {
-    super(db, options);
+    super(writer, options);
   }
 
   /** Runs one job; its result and the transactions it saw, to remember after the COMMIT. */
@@ -737,14 +755,9 @@ class WriterRepositories extends KyselyRepositories {
   }
 
   override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
-    const current = await currentVersion(this.db, this.options, accountId, id);
-    if (current === undefined) return undefined;
-    const own = this.#job?.get(id);
-    const known = own !== undefined && own.record.version === current.version && own.record.accountId === accountId ? own : this.recent.find(accountId, id, current.version);
-    const found: TransactionWithEvents | undefined =
-      known !== undefined ? { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs } : await super.getTransactionWithEvents(accountId, id, options);
-    if (found !== undefined) this.#job?.set(id, { record: found.record, events: found.events, changed: false });
-    return found;
+    const read = await this.recent.read(this.writer, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options), this.#job?.get(id));
+    if (read !== undefined) this.#job?.set(id, { record: read.found.record, events: read.found.events, changed: false });
+    return read?.found;
   }
 
   override async updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean> {
@@ -795,14 +808,10 @@ export class KyselyStore extends KyselyRepositories implements Store {
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
     if (this.committer === undefined) return super.getTransactionWithEvents(accountId, id, options);
-    const current = await currentVersion(this.kysely, this.options, accountId, id);
-    if (current === undefined) return undefined;
-    const remembered = this.#recent.find(accountId, id, current.version);
-    if (remembered !== undefined) return { ...remembered, clockOffsetMs: current.clockOffsetMs };
-    const found = await super.getTransactionWithEvents(accountId, id, options);
+    const read = await this.#recent.read(this.kysely, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options));
     // The reader connection reads committed data only.
-    if (found !== undefined) this.#recent.remember({ record: found.record, events: found.events });
-    return found;
+    if (read !== undefined && !read.remembered) this.#recent.remember({ record: read.found.record, events: read.found.events });
+    return read?.found;
   }
 
   /** How many commits carried how many storage transactions (group commit only). */
