@@ -149,6 +149,39 @@ test('a remembered transaction is answered only while its version is current, wh
   await store.setClockOffset('T00000001', 0);
 });
 
+test('a transaction confirmed while the writer is quiet is answered without a statement until anyone commits', async () => {
+  const id = await authorized();
+  // The reader confirms entries once this process's writer has been quiet for a while.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const first = (await store.getTransactionWithEvents('T00000001', id))!;
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.record, first.record);
+  // Another process on the same file commits a new version: the next read has it.
+  const other = new BetterSqlite3(join(dir, 'kasse.db'));
+  try {
+    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('from-elsewhere', id);
+  } finally {
+    other.close();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const second = (await store.getTransactionWithEvents('T00000001', id))!;
+  assert.equal(second.record.merchantReference2, 'from-elsewhere');
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.record, second.record);
+  // This process's writer: a new clock offset for the account, then a change of the row.
+  await store.setClockOffset('T00000001', 3_600_000);
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.clockOffsetMs, 3_600_000);
+  await store.setClockOffset('T00000001', 0);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.clockOffsetMs, 0);
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.clockOffsetMs, 0);
+  await store.transaction(async (tx) => {
+    const found = (await tx.getTransactionWithEvents('T00000001', id, { forUpdate: true }))!;
+    assert.ok(await tx.updateTransaction({ ...found.record, merchantReference2: 'here', version: found.record.version + 1 }, found.record));
+  });
+  assert.equal((await store.getTransactionWithEvents('T00000001', id))!.record.merchantReference2, 'here');
+  // Never for another account.
+  assert.equal(await store.getTransactionWithEvents('T00000002', id), undefined);
+});
+
 test('a change starts from the current content: remembered after its commit, re-read once another writer moved the version', async () => {
   const id = await authorized();
   const capture = (label: string) =>

@@ -654,12 +654,17 @@ export interface GroupCommitWriter {
   readonly executor: SqlExecutor;
   /** Called after each COMMIT of the writer (the reader drops its snapshot). */
   readonly onCommit?: () => void;
+  /** The reader connection's `PRAGMA data_version`: it moves with every commit of another connection. */
+  readonly dataVersion?: () => number;
 }
 
 /** The test-clock offset of a transaction row's (`t`) account, as `account_clock_offset_ms`. */
 function accountClockOffset(eb: ExpressionBuilder<Database & { t: TransactionsTable }, 't'>) {
   return eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms');
 }
+
+/** How long the writer must have been without a commit before the reader confirms entries (see readCommitted). */
+const QUIET_MS = 10;
 
 /** Transactions a SQLite store remembers as last committed (a few MB for typical ones). */
 const RECENT_TRANSACTIONS = 5000;
@@ -674,9 +679,16 @@ type Remembered = Omit<TransactionWithEvents, 'clockOffsetMs'>;
  * writer job read and changed once its batch has committed), so a version names one
  * committed content, whichever process wrote it. Entries are shared: read-only, like every
  * record the store returns.
+ *
+ * The reader can also skip that statement: an entry the database confirmed current while the
+ * reader connection's `PRAGMA data_version` stood at some value stays current while it still
+ * stands there, for SQLite moves that value with every commit of any other connection (this
+ * process's writer and other processes alike).
  */
 class RecentTransactions {
   readonly #entries = new Map<string, Remembered>();
+  /** Entries the reader found current, with the data_version of that moment and the clock offset read then. */
+  readonly #confirmed = new WeakMap<Remembered, { readonly dataVersion: number; readonly clockOffsetMs: number }>();
 
   /**
    * A read through what is remembered: the row's current version and its account's clock
@@ -700,6 +712,36 @@ class RecentTransactions {
     if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, remembered: true };
     const found = await fullRead();
     return found && { found, remembered: false };
+  }
+
+  /**
+   * The reader connection's read (committed data only): from a confirmed entry while the
+   * data_version is unchanged, else through `read`, remembering a full read. With `confirm`
+   * the entry is confirmed at the data_version taken before the version statement, so that
+   * content and mark can only err towards a needless check.
+   */
+  async readCommitted(
+    db: Kysely<Database>,
+    options: EngineOptions,
+    accountId: string,
+    id: string,
+    fullRead: () => Promise<TransactionWithEvents | undefined>,
+    dataVersion: () => number,
+    confirm: boolean,
+  ): Promise<TransactionWithEvents | undefined> {
+    const entry = this.#entries.get(id);
+    const confirmed = entry && this.#confirmed.get(entry);
+    if (confirmed !== undefined && entry!.record.accountId === accountId && confirmed.dataVersion === dataVersion()) {
+      return { record: entry!.record, events: entry!.events, clockOffsetMs: confirmed.clockOffsetMs };
+    }
+    const before = confirm ? dataVersion() : undefined;
+    const read = await this.read(db, options, accountId, id, fullRead);
+    if (read === undefined) return undefined;
+    const { record, events, clockOffsetMs } = read.found;
+    const current = read.remembered ? this.#entries.get(id) : { record, events };
+    if (!read.remembered) this.remember(current!);
+    if (before !== undefined && current?.record === record) this.#confirmed.set(current, { dataVersion: before, clockOffsetMs });
+    return read.found;
   }
 
   /** Only for content known to be committed. */
@@ -787,6 +829,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
   private startupQueue: Promise<unknown> = Promise.resolve();
   private readonly committer: GroupCommitter<WriterRepositories> | undefined;
   readonly #recent = new RecentTransactions();
+  #lastCommitAt = 0;
 
   constructor(
     private readonly kysely: Kysely<Database>,
@@ -796,7 +839,11 @@ export class KyselyStore extends KyselyRepositories implements Store {
     super(kysely, options);
     this.engine = options.engine;
     if (writer !== undefined) {
-      this.committer = new GroupCommitter(writer.executor, new WriterRepositories(writer.kysely, options, this.#recent), 256, writer.onCommit);
+      const onCommit = () => {
+        this.#lastCommitAt = performance.now();
+        writer.onCommit?.();
+      };
+      this.committer = new GroupCommitter(writer.executor, new WriterRepositories(writer.kysely, options, this.#recent), 256, onCommit);
       this.routeWritesThroughCommitter();
     }
   }
@@ -807,11 +854,12 @@ export class KyselyStore extends KyselyRepositories implements Store {
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
-    if (this.committer === undefined) return super.getTransactionWithEvents(accountId, id, options);
-    const read = await this.#recent.read(this.kysely, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options));
-    // The reader connection reads committed data only.
-    if (read !== undefined && !read.remembered) this.#recent.remember({ record: read.found.record, events: read.found.events });
-    return read?.found;
+    if (this.committer === undefined || this.writer?.dataVersion === undefined) return super.getTransactionWithEvents(accountId, id, options);
+    // Entries are confirmed only while this process's writer is quiet: under a stream of
+    // commits the data_version moves before the next read and the mark would be wasted work.
+    const quiet = performance.now() - this.#lastCommitAt > QUIET_MS;
+    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
+    return this.#recent.readCommitted(this.kysely, this.options, accountId, id, fullRead, this.writer.dataVersion, quiet);
   }
 
   /** How many commits carried how many storage transactions (group commit only). */

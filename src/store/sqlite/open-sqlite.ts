@@ -147,6 +147,8 @@ export function openSqliteStore(path: string): KyselyStore {
     },
   });
   const reader = readingInSnapshots(main);
+  // `get` runs outside the snapshots (only `all` opens one): inside one it answers the snapshot's value.
+  const dataVersion = main.prepare('PRAGMA data_version').pluck();
   // Neither connection is held by a Kysely transaction while requests run: the reader only
   // reads, the writer's transactions are the group committer's own BEGIN and COMMIT.
   const writerKysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
@@ -156,5 +158,6 @@ export function openSqliteStore(path: string): KyselyStore {
     kysely: writerKysely,
     executor: writer,
     onCommit: reader.endSnapshot,
+    dataVersion: () => dataVersion.get() as number,
   });
 }
