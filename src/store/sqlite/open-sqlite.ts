@@ -51,15 +51,27 @@ function cachingStatements(database: BetterSqlite3.Database): BetterSqlite3.Data
  * locks, a few microseconds each), which concurrent GETs arriving together can share. The
  * snapshot ends at the end of the turn, and at once whenever the writer commits, so a read
  * that starts after an answered write always sees that write.
+ *
+ * `dataVersion` is the snapshot's `PRAGMA data_version` (read once per snapshot): SQLite
+ * moves it with every commit of any other connection, this process's writer included.
  */
-function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): void } {
+function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): void; dataVersion(): number } {
   const begin = database.prepare('BEGIN');
   const commit = database.prepare('COMMIT');
+  const version = database.prepare('PRAGMA data_version').pluck();
   let open = false;
+  let snapshotVersion: number | undefined;
   const endSnapshot = () => {
+    snapshotVersion = undefined;
     if (!open) return;
     open = false;
     if (database.inTransaction) commit.run();
+  };
+  const startSnapshot = () => {
+    if (open || database.inTransaction) return;
+    begin.run();
+    open = true;
+    setImmediate(endSnapshot);
   };
   const prepare = database.prepare.bind(database);
   const wrapped = new WeakSet<BetterSqlite3.Statement>();
@@ -69,17 +81,20 @@ function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): 
       wrapped.add(statement);
       const all = statement.all.bind(statement);
       statement.all = ((...parameters: unknown[]) => {
-        if (!open && !database.inTransaction) {
-          begin.run();
-          open = true;
-          setImmediate(endSnapshot);
-        }
+        startSnapshot();
         return all(...parameters);
       }) as typeof statement.all;
     }
     return statement;
   }) as typeof database.prepare;
-  return { endSnapshot };
+  const dataVersion = () => {
+    if (snapshotVersion === undefined) {
+      startSnapshot();
+      snapshotVersion = version.get() as number;
+    }
+    return snapshotVersion;
+  };
+  return { endSnapshot, dataVersion };
 }
 
 /**
@@ -147,8 +162,6 @@ export function openSqliteStore(path: string): KyselyStore {
     },
   });
   const reader = readingInSnapshots(main);
-  // `get` runs outside the snapshots (only `all` opens one): inside one it answers the snapshot's value.
-  const dataVersion = main.prepare('PRAGMA data_version').pluck();
   // Neither connection is held by a Kysely transaction while requests run: the reader only
   // reads, the writer's transactions are the group committer's own BEGIN and COMMIT.
   const writerKysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: writer }) });
@@ -158,6 +171,6 @@ export function openSqliteStore(path: string): KyselyStore {
     kysely: writerKysely,
     executor: writer,
     onCommit: reader.endSnapshot,
-    dataVersion: () => dataVersion.get() as number,
+    dataVersion: reader.dataVersion,
   });
 }
