@@ -182,6 +182,32 @@ test('a transaction confirmed while the writer is quiet is answered without a st
   assert.equal(await store.getTransactionWithEvents('T00000002', id), undefined);
 });
 
+test('a list page answers kept records only while their version is current, whoever wrote since', async () => {
+  const id = await authorized();
+  const page = async () => (await store.listTransactions({ accountId: 'T00000001', limit: 50, status: ['AUTHORIZED'] })).find((record) => record.id === id);
+  const first = (await page())!;
+  assert.equal(await page(), first, 'unchanged: the kept record');
+  // Another process on the same file commits a new version.
+  const other = new BetterSqlite3(join(dir, 'kasse.db'));
+  try {
+    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('listed-elsewhere', id);
+  } finally {
+    other.close();
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = (await page())!;
+  assert.equal(second.merchantReference2, 'listed-elsewhere');
+  assert.equal(second.version, first.version + 1);
+  // A change through this store that takes the transaction out of the filter: gone from the page.
+  await store.transaction(async (tx) => {
+    const found = (await tx.getTransactionWithEvents('T00000001', id, { forUpdate: true }))!;
+    assert.ok(await tx.updateTransaction({ ...found.record, status: 'CAPTURED', version: found.record.version + 1 }, found.record));
+  });
+  assert.equal(await page(), undefined);
+  const captured = (await store.listTransactions({ accountId: 'T00000001', limit: 50, status: ['CAPTURED'] })).find((record) => record.id === id);
+  assert.equal(captured?.version, second.version + 1);
+});
+
 test('a change starts from the current content: remembered after its commit, re-read once another writer moved the version', async () => {
   const id = await authorized();
   const capture = (label: string) =>

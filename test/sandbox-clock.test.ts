@@ -196,4 +196,22 @@ describe('on a SQLite file (GETs answered from recently read transactions)', () 
     assert.equal(later.headers.etag, first.headers.etag, 'the same version');
     assert.ok(Date.parse(later.json().authorization_expires_at) > created + 35 * DAY * 1000, 'the expiry moved past day 35');
   });
+
+  test('an unchanged transaction listed again after the clock moved shows the expiry as of the new time', async () => {
+    const accountId = 'T29000002';
+    const token = await file.tokenFor(accountId);
+    const id = await authorizedTransaction(file, { productType: 'klarna.klarna', token });
+    const list = async () => {
+      const answer = await file.request({ method: 'GET', url: '/v1/transactions?payment_product_type=klarna.klarna', headers: bearer(file, token) });
+      assert.equal(answer.statusCode, 200, answer.body);
+      return (answer.json() as Array<{ id: string; created_at: string; authorization_expires_at: string }>).find((transaction) => transaction.id === id)!;
+    };
+    const first = await list();
+    assert.deepEqual(await list(), first, 'nothing changed: the same answer');
+    const created = Date.parse(first.created_at);
+    assert.equal(Date.parse(first.authorization_expires_at) - created, 28 * DAY * 1000);
+    const moved = await file.request({ method: 'POST', url: `/v1/accounts/${accountId}/sandbox/clock`, headers: bearer(file, token), payload: { advance_seconds: 35 * DAY } });
+    assert.equal(moved.statusCode, 200, moved.body);
+    assert.ok(Date.parse((await list()).authorization_expires_at) > created + 35 * DAY * 1000, 'the expiry moved past day 35');
+  });
 });

@@ -3,7 +3,7 @@
  * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
  * passed in by the engine module.
  */
-import { type Compilable, type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, type Transaction, Migrator, sql } from 'kysely';
+import { type Compilable, type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, Migrator, sql } from 'kysely';
 import { IdempotencyKeyTaken } from './store.js';
 import type {
   AccountRecord,
@@ -161,7 +161,12 @@ function sessionToRow(record: SessionRecord): SessionsTable {
   };
 }
 
+type ListPage = SelectQueryBuilder<Database, 'transactions', { id: string }>;
+
 class KyselyRepositories extends KyselyWebhookRepositories implements Repositories {
+  /** The reader of a SQLite file store: records as last listed (see ListedRecords). */
+  protected listedRecords: ListedRecords | undefined;
+
   #compiled(name: string, build: () => Compilable): CompiledQuery {
     return compiledQuery(this.options, name, build);
   }
@@ -382,6 +387,54 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 
   async listTransactions(filter: TransactionFilter): Promise<TransactionRecord[]> {
+    const page = await this.#listPage(filter);
+    if (this.listedRecords !== undefined) {
+      const listed = await this.#listThroughKeptRecords(page, this.listedRecords);
+      if (listed !== undefined) return listed;
+    }
+    // SQLite: the page's keys first, its rows after. Where the filter needs a sort (a narrow amount
+    // range), SQLite's sorter would otherwise copy every candidate row whole, JSON columns included
+    // (prominent in a profile of the benchmark's list). PostgreSQL keeps only the top rows while
+    // sorting, and the second step measured slower there (list 748 → 530 req/s).
+    const rows = (
+      this.options.engine === 'sqlite'
+        ? this.db.selectFrom('transactions').selectAll().where('id', 'in', page).orderBy('created_at', 'desc').orderBy('id', 'desc')
+        : page.clearSelect().selectAll()
+    ).compile();
+    // Through runCompiled: on SQLite the rows are then built from raw arrays (see open-sqlite.ts).
+    return (await this.#run<Selectable<TransactionsTable>>(rows, rows.parameters)).rows.map(transactionFromRow);
+  }
+
+  /**
+   * The page's ids and versions (the page's index walk, then two columns of each row), its
+   * records from `kept` where the version is the one kept, and only the others read whole.
+   * Undefined should rows keep changing between the two reads (another turn's commit can come
+   * between them): the caller then reads the page in one statement.
+   */
+  async #listThroughKeptRecords(page: ListPage, kept: ListedRecords): Promise<TransactionRecord[] | undefined> {
+    // Two narrow columns: SQLite may sort candidates (a narrow amount range) without copying whole rows.
+    const keys = page.clearSelect().select(['id', 'version']).compile();
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = (await this.#run<{ id: string; version: number | string }>(keys, keys.parameters)).rows.map((row) => ({ id: row.id, version: toInt(row.version) }));
+      const known = found.map(({ id, version }) => kept.get(id, version));
+      const missing = found.filter((_, index) => known[index] === undefined).map(({ id }) => id);
+      if (missing.length === 0) return known as TransactionRecord[];
+      const rows = this.db.selectFrom('transactions').selectAll().where('id', 'in', missing).compile();
+      const read = new Map((await this.#run<Selectable<TransactionsTable>>(rows, rows.parameters)).rows.map((row) => [row.id, transactionFromRow(row)]));
+      const records = found.map(({ id, version }, index) => {
+        const record = known[index] ?? read.get(id);
+        return record?.version === version ? record : undefined;
+      });
+      if (records.every((record) => record !== undefined)) {
+        for (const record of read.values()) kept.keep(record);
+        return records;
+      }
+    }
+    return undefined;
+  }
+
+  /** The query of a list page: the ids of the filter's transactions, newest first, `limit` of them. */
+  async #listPage(filter: TransactionFilter): Promise<ListPage> {
     const { accountId, search } = filter;
     // A search names the account in each alternative, (account, id) OR (account, session) OR ..., so each
     // is answered from its own index on both engines; with a separate account_id term SQLite scans the account.
@@ -448,18 +501,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
         .where('created_at', '<=', after.createdAt)
         .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
     }
-    const page = query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
-    // SQLite: the page's keys first, its rows after. Where the filter needs a sort (a narrow amount
-    // range), SQLite's sorter would otherwise copy every candidate row whole, JSON columns included
-    // (prominent in a profile of the benchmark's list). PostgreSQL keeps only the top rows while
-    // sorting, and the second step measured slower there (list 748 → 530 req/s).
-    const rows = (
-      this.options.engine === 'sqlite'
-        ? this.db.selectFrom('transactions').selectAll().where('id', 'in', page).orderBy('created_at', 'desc').orderBy('id', 'desc')
-        : page.clearSelect().selectAll()
-    ).compile();
-    // Through runCompiled: on SQLite the rows are then built from raw arrays (see open-sqlite.ts).
-    return (await this.#run<Selectable<TransactionsTable>>(rows, rows.parameters)).rows.map(transactionFromRow);
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
   }
 
   async listDuePending(now: string, limit: number): Promise<Array<{ accountId: string; id: string }>> {
@@ -820,6 +862,31 @@ class WriterRepositories extends KyselyRepositories {
   }
 }
 
+/** Records a SQLite store's reader keeps as last listed. */
+const LISTED_RECORDS = 5000;
+
+/**
+ * SQLite on a file, the reader: transaction records as last listed, by id. A version names
+ * one committed content (see RecentTransactions) and only the reader's reads are kept, so a
+ * kept record stands for its row while the version is unchanged; a list page then reads ids
+ * and versions and decodes only rows it has not kept (the same object comes back, so what
+ * the service keeps per record applies too).
+ */
+class ListedRecords {
+  readonly #records = new Map<string, TransactionRecord>();
+
+  get(id: string, version: number): TransactionRecord | undefined {
+    const record = this.#records.get(id);
+    return record?.version === version ? record : undefined;
+  }
+
+  keep(record: TransactionRecord): void {
+    this.#records.delete(record.id);
+    if (this.#records.size >= LISTED_RECORDS) this.#records.delete(this.#records.keys().next().value!);
+    this.#records.set(record.id, record);
+  }
+}
+
 /** Store methods that only read; every other method writes. */
 const READ_METHOD = /^(get|list|count|find|is|has)|Stats$/;
 
@@ -839,6 +906,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
     super(kysely, options);
     this.engine = options.engine;
     if (writer !== undefined) {
+      this.listedRecords = new ListedRecords();
       const onCommit = () => {
         this.#lastCommitAt = performance.now();
         writer.onCommit?.();
