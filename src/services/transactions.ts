@@ -24,7 +24,7 @@ import type { Repositories, TransactionEventRecord, TransactionFilter, Transacti
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
-import { etagOf, transactionJson, transactionView, type TransactionView } from './transaction-view.js';
+import { etagOf, transactionJson, transactionView, transactionViewJson, type TransactionView } from './transaction-view.js';
 import { accountNow } from '../clock.js';
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
@@ -69,7 +69,8 @@ export async function operate(
     const next = applyDecision(record, decision.state, events.length, now);
     await recordChange(tx, record, next, events);
     // The events read under the row's lock plus the ones just appended: what a re-read would return.
-    return { statusCode, body: transactionView(next, [...found.events, ...events], now), headers: { ...headers, etag: etagOf(next) } };
+    const all = [...found.events, ...events];
+    return { statusCode, body: transactionView(next, all, now), json: transactionViewJson(next, all, now), headers: { ...headers, etag: etagOf(next) } };
   });
 }
 
@@ -157,11 +158,23 @@ export async function updateTransaction(
 }
 
 /**
- * A GET's answer as JSON text, kept per stored record: the store hands out the same record
- * object while the transaction is unchanged (SQLite's recently-read transactions), and the
- * answer then differs only by the authorization's expiry as of now, which is compared.
+ * A transaction's answer as JSON text, kept per stored record: the store hands out the same
+ * record object while the transaction is unchanged (SQLite's recently read and listed
+ * transactions), and the answer then differs only by the authorization's expiry as of now,
+ * which is compared.
  */
 const answers = new WeakMap<TransactionRecord, { readonly expiresAt: string | null; readonly json: string }>();
+
+/** The kept answer of `record` as of `now`, or undefined. */
+function keptAnswer(record: TransactionRecord, expiresAt: string | null): string | undefined {
+  const answer = answers.get(record);
+  return answer?.expiresAt === expiresAt ? answer.json : undefined;
+}
+
+function keepAnswer(record: TransactionRecord, expiresAt: string | null, json: string): string {
+  answers.set(record, { expiresAt, json });
+  return json;
+}
 
 export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ json: string; etag: string }> {
   const found = await ctx.store.getTransactionWithEvents(accountId, id);
@@ -169,12 +182,8 @@ export async function getTransaction(ctx: ServiceContext, accountId: string, id:
   const { record } = found;
   const now = accountNow(ctx.clock, found.clockOffsetMs);
   const expiresAt = authorizationExpiresAt(record.state, now);
-  let answer = answers.get(record);
-  if (answer?.expiresAt !== expiresAt) {
-    answer = { expiresAt, json: JSON.stringify(transactionView(record, found.events, now)) };
-    answers.set(record, answer);
-  }
-  return { json: answer.json, etag: etagOf(record) };
+  const json = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, transactionViewJson(record, found.events, now));
+  return { json, etag: etagOf(record) };
 }
 
 type ListFilter = Omit<TransactionFilter, 'startingAfter'> & { startingAfterId?: string };
@@ -198,9 +207,13 @@ export async function listTransactions(ctx: ServiceContext, filter: ListFilter):
   return records.map((record) => transactionView(record, events.get(record.id) ?? [], now));
 }
 
-/** The API's list answer as JSON text, the events embedded as stored (see transactionJson). */
+/** The API's list answer as JSON text: answers kept per record where current, the others with their events embedded as stored (see transactionJson). */
 export async function listTransactionsJson(ctx: ServiceContext, filter: ListFilter): Promise<string> {
   const { records, now } = await listPage(ctx, filter);
-  const events = await ctx.store.listEventJson(records.map((record) => record.id));
-  return `[${records.map((record) => transactionJson(record, events.get(record.id) ?? [], now)).join(',')}]`;
+  const expiries = records.map((record) => authorizationExpiresAt(record.state, now));
+  const kept = records.map((record, index) => keptAnswer(record, expiries[index]!));
+  const missing = records.filter((_, index) => kept[index] === undefined).map((record) => record.id);
+  const events = missing.length > 0 ? await ctx.store.listEventJson(missing) : new Map<string, string[]>();
+  const answers = records.map((record, index) => kept[index] ?? keepAnswer(record, expiries[index]!, transactionJson(record, events.get(record.id) ?? [], now)));
+  return `[${answers.join(',')}]`;
 }
