@@ -514,6 +514,33 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
     }
   });
 
+  test('a list page shows what another process committed, though the same rows were listed before', async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable');
+      return;
+    }
+    const database = await createDatabase();
+    const [listing, other] = await Promise.all([openStore(database.url), openStore(database.url)]);
+    try {
+      await listing.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      const record = transaction(A);
+      await listing.insertTransaction(record);
+      const page = async () => (await listing.listTransactions({ accountId: A, limit: 10 })).find((listed) => listed.id === record.id);
+      const first = (await page())!;
+      assert.equal(await page(), first, 'unchanged: the record kept from the first page');
+      await other.transaction(async (tx) => {
+        const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+        assert.ok(await tx.updateTransaction({ ...found.record, merchantReference2: 'from-the-other', version: found.record.version + 1 }, found.record));
+      });
+      const second = (await page())!;
+      assert.equal(second.merchantReference2, 'from-the-other');
+      assert.equal(second.version, first.version + 1);
+    } finally {
+      await Promise.all([listing.close(), other.close()]);
+      await database.drop();
+    }
+  });
+
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
     if (!(await postgresServerReachable())) {
       t.skip('no PostgreSQL server reachable');

@@ -164,7 +164,7 @@ function sessionToRow(record: SessionRecord): SessionsTable {
 type ListPage = SelectQueryBuilder<Database, 'transactions', { id: string }>;
 
 class KyselyRepositories extends KyselyWebhookRepositories implements Repositories {
-  /** The reader of a SQLite file store: records as last listed (see ListedRecords). */
+  /** The store's own reads (PostgreSQL, a SQLite file's reader): records as last listed (see ListedRecords). */
   protected listedRecords: ListedRecords | undefined;
 
   #compiled(name: string, build: () => Compilable): CompiledQuery {
@@ -866,7 +866,7 @@ class WriterRepositories extends KyselyRepositories {
 const LISTED_RECORDS = 5000;
 
 /**
- * SQLite on a file, the reader: transaction records as last listed, by id. A version names
+ * The store's own reads (PostgreSQL, or a SQLite file's reader): transaction records as last listed, by id. A version names
  * one committed content (see RecentTransactions) and only the reader's reads are kept, so a
  * kept record stands for its row while the version is unchanged; a list page then reads ids
  * and versions and decodes only rows it has not kept (the same object comes back, so what
@@ -905,8 +905,10 @@ export class KyselyStore extends KyselyRepositories implements Store {
   ) {
     super(kysely, options);
     this.engine = options.engine;
+    // The store's own reads see committed data only: on PostgreSQL (each outside a transaction), on a
+    // SQLite file (the reader connection). One in-memory SQLite connection also runs the transactions.
+    if (writer !== undefined || options.engine === 'postgres') this.listedRecords = new ListedRecords();
     if (writer !== undefined) {
-      this.listedRecords = new ListedRecords();
       const onCommit = () => {
         this.#lastCommitAt = performance.now();
         writer.onCommit?.();
