@@ -67,9 +67,9 @@ export function effectiveExpiry(
   nominalExpiry: string | null,
   now: string,
 ): string | null {
-  if (nominalExpiry === null || authorizedAt === null) return nominalExpiry;
+  if (nominalExpiry === null || authorizedAt === null || type !== 'klarna.klarna') return nominalExpiry;
   const ceiling = authorizationCeiling(type, authorizedAt);
-  if (type !== 'klarna.klarna' || ceiling === null) return nominalExpiry;
+  if (ceiling === null) return nominalExpiry;
   const firstExtension = Date.parse(nominalExpiry) - KLARNA_EXTEND_BEFORE_DAYS * DAY_MS;
   const elapsed = Date.parse(now) - firstExtension;
   if (elapsed < 0) return nominalExpiry;
