@@ -158,32 +158,35 @@ export async function updateTransaction(
 }
 
 /**
- * A transaction's answer as JSON text, kept per stored record: the store hands out the same
- * record object while the transaction is unchanged (SQLite's recently read and listed
- * transactions), and the answer then differs only by the authorization's expiry as of now,
- * which is compared.
+ * A transaction's answer as JSON (UTF-8 bytes), kept per stored record: the store hands out
+ * the same record object while the transaction is unchanged (SQLite's recently read and
+ * listed transactions, PostgreSQL's listed ones), and the answer then differs only by the
+ * authorization's expiry as of now, which is compared. Kept as bytes: the answers of a list
+ * page are joined with one copy, not encoded anew for every request.
  */
-const answers = new WeakMap<TransactionRecord, { readonly expiresAt: string | null; readonly json: string }>();
+const answers = new WeakMap<TransactionRecord, { readonly expiresAt: string | null; readonly bytes: Buffer }>();
 
-/** The kept answer of `record` as of `now`, or undefined. */
-function keptAnswer(record: TransactionRecord, expiresAt: string | null): string | undefined {
+/** The kept answer of `record` with the expiry as of now, or undefined. */
+function keptAnswer(record: TransactionRecord, expiresAt: string | null): Buffer | undefined {
   const answer = answers.get(record);
-  return answer?.expiresAt === expiresAt ? answer.json : undefined;
+  return answer?.expiresAt === expiresAt ? answer.bytes : undefined;
 }
 
-function keepAnswer(record: TransactionRecord, expiresAt: string | null, json: string): string {
-  answers.set(record, { expiresAt, json });
-  return json;
+function keepAnswer(record: TransactionRecord, expiresAt: string | null, json: string): Buffer {
+  const bytes = Buffer.from(json);
+  answers.set(record, { expiresAt, bytes });
+  return bytes;
 }
 
-export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ json: string; etag: string }> {
+/** A transaction's answer as JSON bytes, with the ETag of its version. */
+export async function getTransaction(ctx: ServiceContext, accountId: string, id: string): Promise<{ body: Buffer; etag: string }> {
   const found = await ctx.store.getTransactionWithEvents(accountId, id);
   if (found === undefined) throw new KasseError('TRANSACTION_NOT_FOUND');
   const { record } = found;
   const now = accountNow(ctx.clock, found.clockOffsetMs);
   const expiresAt = authorizationExpiresAt(record.state, now);
-  const json = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, transactionViewJson(record, found.events, now));
-  return { json, etag: etagOf(record) };
+  const body = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, transactionViewJson(record, found.events, now));
+  return { body, etag: etagOf(record) };
 }
 
 type ListFilter = Omit<TransactionFilter, 'startingAfter'> & { startingAfterId?: string };
@@ -207,13 +210,22 @@ export async function listTransactions(ctx: ServiceContext, filter: ListFilter):
   return records.map((record) => transactionView(record, events.get(record.id) ?? [], now));
 }
 
-/** The API's list answer as JSON text: answers kept per record where current, the others with their events embedded as stored (see transactionJson). */
-export async function listTransactionsJson(ctx: ServiceContext, filter: ListFilter): Promise<string> {
+const OPEN: Buffer = Buffer.from('[');
+const COMMA: Buffer = Buffer.from(',');
+const CLOSE: Buffer = Buffer.from(']');
+
+/** The API's list answer as JSON bytes: answers kept per record where current, the others with their events embedded as stored (see transactionJson). */
+export async function listTransactionsJson(ctx: ServiceContext, filter: ListFilter): Promise<Buffer> {
   const { records, now } = await listPage(ctx, filter);
   const expiries = records.map((record) => authorizationExpiresAt(record.state, now));
   const kept = records.map((record, index) => keptAnswer(record, expiries[index]!));
   const missing = records.filter((_, index) => kept[index] === undefined).map((record) => record.id);
   const events = missing.length > 0 ? await ctx.store.listEventJson(missing) : new Map<string, string[]>();
-  const answers = records.map((record, index) => kept[index] ?? keepAnswer(record, expiries[index]!, transactionJson(record, events.get(record.id) ?? [], now)));
-  return `[${answers.join(',')}]`;
+  const parts: Buffer[] = [OPEN];
+  records.forEach((record, index) => {
+    if (index > 0) parts.push(COMMA);
+    parts.push(kept[index] ?? keepAnswer(record, expiries[index]!, transactionJson(record, events.get(record.id) ?? [], now)));
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }

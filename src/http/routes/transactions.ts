@@ -79,9 +79,9 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
     '/v1/transactions/:id',
     { ...plainJsonSerializer, config: { access: 'read' }, schema: { tags, summary: 'Get a transaction', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) } },
     async (request, reply) => {
-      const { json, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
-      // Already JSON: with the content type set, Fastify sends the text as it is.
-      return reply.header('etag', etag).type(JSON_CONTENT).send(json);
+      const { body, etag } = await transactions.getTransaction(ctx, principalOf(request).accountId, request.params.id);
+      // Already JSON: with the content type set, Fastify sends the bytes as they are.
+      return reply.header('etag', etag).type(JSON_CONTENT).send(body);
     },
   );
 
