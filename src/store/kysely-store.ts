@@ -421,8 +421,8 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   /**
    * The page's ids and versions (the page's index walk, then two columns of each row), its
    * records from `kept` where the version is the one kept, and only the others read whole.
-   * Undefined should rows keep changing between the two reads (another turn's commit can come
-   * between them): the caller then reads the page in one statement.
+   * Undefined should rows keep changing between the two reads (a commit can come between
+   * them): the caller then reads the page in one statement.
    */
   async #listThroughKeptRecords(page: ListPage, kept: ListedRecords): Promise<TransactionRecord[] | undefined> {
     // Two narrow columns: SQLite may sort candidates (a narrow amount range) without copying whole rows.
@@ -710,7 +710,7 @@ export interface GroupCommitWriter {
   /** Called after each COMMIT of the writer (the reader drops its snapshot). */
   readonly onCommit?: () => void;
   /** The reader connection's `PRAGMA data_version`: it moves with every commit of another connection. */
-  readonly dataVersion?: () => number;
+  readonly dataVersion: () => number;
 }
 
 /** The test-clock offset of a transaction row's (`t`) account, as `account_clock_offset_ms`. */
@@ -875,15 +875,15 @@ class WriterRepositories extends KyselyRepositories {
   }
 }
 
-/** Records a SQLite store's reader keeps as last listed. */
+/** Records a store keeps as last listed. */
 const LISTED_RECORDS = 5000;
 
 /**
- * The store's own reads (PostgreSQL, or a SQLite file's reader): transaction records as last listed, by id. A version names
- * one committed content (see RecentTransactions) and only the reader's reads are kept, so a
- * kept record stands for its row while the version is unchanged; a list page then reads ids
- * and versions and decodes only rows it has not kept (the same object comes back, so what
- * the service keeps per record applies too).
+ * Transaction records as last listed by the store's own reads (PostgreSQL's, a SQLite file's
+ * reader's: committed data only), by id. A version names one committed content (see
+ * RecentTransactions), so a kept record stands for its row while the version is unchanged: a
+ * list page reads ids and versions and decodes only the rows it has not kept (the same object
+ * comes back, so what the service keeps per record applies too).
  */
 class ListedRecords {
   readonly #records = new Map<string, TransactionRecord>();
@@ -937,7 +937,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
-    if (this.committer === undefined || this.writer?.dataVersion === undefined) return super.getTransactionWithEvents(accountId, id, options);
+    if (this.writer === undefined) return super.getTransactionWithEvents(accountId, id, options);
     // Entries are confirmed only while this process's writer is quiet: under a stream of
     // commits the data_version moves before the next read and the mark would be wasted work.
     const quiet = performance.now() - this.#lastCommitAt > QUIET_MS;

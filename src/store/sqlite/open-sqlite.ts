@@ -88,11 +88,10 @@ function readingInSnapshots(database: BetterSqlite3.Database): { endSnapshot(): 
     return statement;
   }) as typeof database.prepare;
   const dataVersion = () => {
-    if (snapshotVersion === undefined) {
-      startSnapshot();
-      snapshotVersion = version.get() as number;
-    }
-    return snapshotVersion;
+    startSnapshot();
+    // Inside a transaction that is not a snapshot of ours (a migration's): read, never kept.
+    if (!open) return version.get() as number;
+    return (snapshotVersion ??= version.get() as number);
   };
   return { endSnapshot, dataVersion };
 }
