@@ -58,6 +58,16 @@ async function authorized(): Promise<string> {
   return paid.json().transaction_id;
 }
 
+/** Another process on the same file commits a new version of the transaction with a new merchant_reference_2. */
+function changeElsewhere(id: string, merchantReference2: string): void {
+  const other = new BetterSqlite3(join(dir, 'kasse.db'));
+  try {
+    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run(merchantReference2, id);
+  } finally {
+    other.close();
+  }
+}
+
 test('every answer is preceded by its commit, while requests share commits', async () => {
   const ids = await Promise.all(Array.from({ length: 10 }, authorized));
   const committedBefore = store.groupCommitStats!.batches;
@@ -130,12 +140,7 @@ test('a remembered transaction is answered only while its version is current, wh
   assert.equal(second.record.version, first.record.version + 1);
   assert.equal(second.events.length, first.events.length + 1);
   // A change by another connection (another process on the same file): seen too.
-  const other = new BetterSqlite3(join(dir, 'kasse.db'));
-  try {
-    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('from-elsewhere', id);
-  } finally {
-    other.close();
-  }
+  changeElsewhere(id, 'from-elsewhere');
   // (The reader's snapshot lasts one turn of the event loop; another process's commit shows from the next.)
   await new Promise((resolve) => setImmediate(resolve));
   const third = (await store.getTransactionWithEvents('T00000001', id))!;
@@ -156,12 +161,7 @@ test('a transaction confirmed while the writer is quiet is answered without a st
   const first = (await store.getTransactionWithEvents('T00000001', id))!;
   assert.equal((await store.getTransactionWithEvents('T00000001', id))!.record, first.record);
   // Another process on the same file commits a new version: the next read has it.
-  const other = new BetterSqlite3(join(dir, 'kasse.db'));
-  try {
-    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('from-elsewhere', id);
-  } finally {
-    other.close();
-  }
+  changeElsewhere(id, 'from-elsewhere');
   await new Promise((resolve) => setTimeout(resolve, 30));
   const second = (await store.getTransactionWithEvents('T00000001', id))!;
   assert.equal(second.record.merchantReference2, 'from-elsewhere');
@@ -188,12 +188,7 @@ test('a list page answers kept records only while their version is current, whoe
   const first = (await page())!;
   assert.equal(await page(), first, 'unchanged: the kept record');
   // Another process on the same file commits a new version.
-  const other = new BetterSqlite3(join(dir, 'kasse.db'));
-  try {
-    other.prepare('UPDATE transactions SET merchant_reference_2 = ?, version = version + 1 WHERE id = ?').run('listed-elsewhere', id);
-  } finally {
-    other.close();
-  }
+  changeElsewhere(id, 'listed-elsewhere');
   await new Promise((resolve) => setImmediate(resolve));
   const second = (await page())!;
   assert.equal(second.merchantReference2, 'listed-elsewhere');
