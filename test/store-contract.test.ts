@@ -514,7 +514,7 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
     }
   });
 
-  test('a list page shows what another process committed, though the same rows were listed before', async (t) => {
+  test('a list page and a read show what another process committed, though the same rows were read before', async (t) => {
     if (!(await postgresServerReachable())) {
       t.skip('no PostgreSQL server reachable');
       return;
@@ -535,6 +535,20 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       const second = (await page())!;
       assert.equal(second.merchantReference2, 'from-the-other');
       assert.equal(second.version, first.version + 1);
+      // A transaction read (and remembered) before: the read after the other's change has it, events too.
+      const read = (await listing.getTransactionWithEvents(A, record.id))!;
+      assert.equal((await listing.getTransactionWithEvents(A, record.id))!.record, read.record, 'unchanged: the remembered record');
+      await other.transaction(async (tx) => {
+        const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+        const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+        assert.ok(await tx.updateTransaction(next, found.record));
+        await tx.appendEvents(record.id, [{ id: String(next.eventCount), event: 'CAPTURE', success: true, transaction_status: 'CAPTURED', created_at: at(60) }]);
+      });
+      const changed = (await listing.getTransactionWithEvents(A, record.id))!;
+      assert.equal(changed.record.version, read.record.version + 1);
+      assert.deepEqual(changed.events.map((event) => event.event), [...read.events.map((event) => event.event), 'CAPTURE']);
+      await other.setClockOffset(A, 3_600_000);
+      assert.equal((await listing.getTransactionWithEvents(A, record.id))!.clockOffsetMs, 3_600_000);
     } finally {
       await Promise.all([listing.close(), other.close()]);
       await database.drop();

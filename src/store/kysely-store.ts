@@ -727,13 +727,14 @@ const RECENT_TRANSACTIONS = 5000;
 type Remembered = Omit<TransactionWithEvents, 'clockOffsetMs'>;
 
 /**
- * SQLite on a file: transactions as last committed, by id. A read first asks the database
- * for the row's current version (with its account's clock offset: one small statement) and
- * answers from here when the version is the one remembered. Every change moves the version
- * on, and only committed content is remembered (reads of the reader connection, and what a
- * writer job read and changed once its batch has committed), so a version names one
- * committed content, whichever process wrote it. Entries are shared: read-only, like every
- * record the store returns.
+ * Transactions as last committed, by id (SQLite on a file, PostgreSQL). A read of a remembered
+ * transaction first asks the database for the row's current version (with its account's clock
+ * offset: one small statement) and answers from here when the version is the one remembered.
+ * Every change moves the version on, and only committed content is remembered (the store's own
+ * reads: a SQLite file's reader connection, PostgreSQL outside transactions; and what a SQLite
+ * writer job read and changed once its batch has committed), so a version names one committed
+ * content, whichever process wrote it. Entries are shared: read-only, like every record the
+ * store returns.
  *
  * The reader can also skip that statement: an entry the database confirmed current while the
  * reader connection's `PRAGMA data_version` stood at some value stays current while it still
@@ -758,6 +759,11 @@ class RecentTransactions {
     fullRead: () => Promise<TransactionWithEvents | undefined>,
     own?: Remembered,
   ): Promise<{ found: TransactionWithEvents; remembered: boolean } | undefined> {
+    if (own === undefined && !this.#entries.has(id)) {
+      // Nothing to check against: the full read at once.
+      const found = await fullRead();
+      return found && { found, remembered: false };
+    }
     const current = await currentVersion(db, options, accountId, id);
     if (current === undefined) return undefined;
     const matches = (entry: Remembered | undefined): entry is Remembered =>
@@ -931,13 +937,20 @@ export class KyselyStore extends KyselyRepositories implements Store {
     }
   }
 
-  /** SQLite on a file: answers from the recently committed transactions (see RecentTransactions). */
+  /** SQLite on a file and PostgreSQL: answers from the recently committed transactions (see RecentTransactions). */
   override async getTransactionWithEvents(
     accountId: string,
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
-    if (this.writer === undefined) return super.getTransactionWithEvents(accountId, id, options);
+    if (this.writer === undefined) {
+      // PostgreSQL: each read of the store's own is committed data. An in-memory SQLite
+      // connection also runs the storage transactions: it reads as it is.
+      if (this.engine !== 'postgres') return super.getTransactionWithEvents(accountId, id, options);
+      const read = await this.#recent.read(this.kysely, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options));
+      if (read !== undefined && !read.remembered) this.#recent.remember({ record: read.found.record, events: read.found.events });
+      return read?.found;
+    }
     // Entries are confirmed only while this process's writer is quiet: under a stream of
     // commits the data_version moves before the next read and the mark would be wasted work.
     const quiet = performance.now() - this.#lastCommitAt > QUIET_MS;
