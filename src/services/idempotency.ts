@@ -17,8 +17,6 @@ import { IdempotencyKeyTaken, type IdempotencyRecord, type Repositories, type St
 export interface MutationResult<T> {
   readonly statusCode: number;
   readonly body: T;
-  /** The body as JSON text, when the operation made it already. */
-  readonly json?: string;
   readonly replayed: boolean;
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -41,7 +39,7 @@ export async function idempotentMutation<T>(
   accountId: string,
   idempotency: { key: string; fingerprint: string } | undefined,
   now: () => string,
-  work: (tx: Repositories) => Promise<{ statusCode: number; body: T; json?: string; headers?: Record<string, string> }>,
+  work: (tx: Repositories) => Promise<{ statusCode: number; body: T; headers?: Record<string, string> }>,
 ): Promise<MutationResult<T>> {
   if (idempotency === undefined) {
     return { ...(await store.transaction(work)), replayed: false };
@@ -59,7 +57,7 @@ export async function idempotentMutation<T>(
         key: idempotency.key,
         fingerprint: idempotency.fingerprint,
         statusCode: result.statusCode,
-        responseBody: result.json ?? JSON.stringify(result.body),
+        responseBody: JSON.stringify(result.body),
         createdAt: now(),
       });
       return { ...result, replayed: false };

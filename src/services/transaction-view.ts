@@ -79,20 +79,6 @@ export function transactionJson(record: TransactionRecord, eventJson: readonly s
   return `${json.slice(0, -2)}${eventJson.join(',')}]}`;
 }
 
-/** Each event's JSON text, kept per event object: events never change once appended, and a transaction's answers repeat all of them. */
-const eventTexts = new WeakMap<TransactionEventRecord, string>();
-
-function eventJson(event: TransactionEventRecord): string {
-  let text = eventTexts.get(event);
-  if (text === undefined) eventTexts.set(event, (text = JSON.stringify(event)));
-  return text;
-}
-
-/** JSON.stringify(transactionView(record, events, now)), with each event's text made once per event object. */
-export function transactionViewJson(record: TransactionRecord, events: readonly TransactionEventRecord[], now: string): string {
-  return transactionJson(record, events.map(eventJson), now);
-}
-
 export function etagOf(record: { version: number }): string {
   return `"${record.version}"`;
 }

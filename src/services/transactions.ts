@@ -24,7 +24,7 @@ import type { Repositories, TransactionEventRecord, TransactionFilter, Transacti
 import type { OperationRequest, ServiceContext } from './context.js';
 import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
-import { etagOf, transactionJson, transactionView, transactionViewJson, type TransactionView } from './transaction-view.js';
+import { etagOf, transactionJson, transactionView, type TransactionView } from './transaction-view.js';
 import { accountNow } from '../clock.js';
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
@@ -69,8 +69,7 @@ export async function operate(
     const next = applyDecision(record, decision.state, events.length, now);
     await recordChange(tx, record, next, events);
     // The events read under the row's lock plus the ones just appended: what a re-read would return.
-    const all = [...found.events, ...events];
-    return { statusCode, body: transactionView(next, all, now), json: transactionViewJson(next, all, now), headers: { ...headers, etag: etagOf(next) } };
+    return { statusCode, body: transactionView(next, [...found.events, ...events], now), headers: { ...headers, etag: etagOf(next) } };
   });
 }
 
@@ -185,7 +184,7 @@ export async function getTransaction(ctx: ServiceContext, accountId: string, id:
   const { record } = found;
   const now = accountNow(ctx.clock, found.clockOffsetMs);
   const expiresAt = authorizationExpiresAt(record.state, now);
-  const body = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, transactionViewJson(record, found.events, now));
+  const body = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, JSON.stringify(transactionView(record, found.events, now)));
   return { body, etag: etagOf(record) };
 }
 

@@ -35,8 +35,6 @@ export function sendMutation<T>(reply: FastifyReply, result: MutationResult<T>):
   reply.status(result.statusCode);
   for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
   if (result.replayed) reply.header('idempotent-replayed', 'true');
-  // Already JSON: sent as it is; an async handler that has sent returns the reply itself.
-  if (result.json !== undefined) return reply.type(JSON_CONTENT).send(result.json) as unknown as T;
   return result.body;
 }
 
