@@ -99,19 +99,6 @@ function transactionFromRow(row: Selectable<TransactionsTable>): TransactionReco
   };
 }
 
-/**
- * The JSON text of a stored JSON column's value, kept per value object: records are never
- * changed in place, and a change shares the values it leaves alone (its details, often its
- * items) with the record it was made from, whose row an update compares against.
- */
-const jsonTexts = new WeakMap<object, string>();
-
-function jsonText(value: object): string {
-  let text = jsonTexts.get(value);
-  if (text === undefined) jsonTexts.set(value, (text = JSON.stringify(value)));
-  return text;
-}
-
 function transactionToRow(record: TransactionRecord): TransactionsTable {
   const { state } = record;
   return {
@@ -133,10 +120,10 @@ function transactionToRow(record: TransactionRecord): TransactionsTable {
     customer_phone: record.customerPhone,
     authorized_at: state.authorizedAt,
     authorization_expires_at: state.authorizationExpiresAt,
-    items: jsonText(state.items),
-    details: jsonText(record.details),
+    items: JSON.stringify(state.items),
+    details: JSON.stringify(record.details),
     event_count: record.eventCount,
-    pending: state.pending === undefined ? '[]' : jsonText(state.pending),
+    pending: JSON.stringify(state.pending ?? []),
     pending_due_at: (state.pending ?? []).reduce<string | null>((earliest, op) => (earliest === null || op.dueAt < earliest ? op.dueAt : earliest), null),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
