@@ -14,23 +14,8 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 const KLARNA_WINDOW_DAYS = 28;
 const KLARNA_EXTEND_BEFORE_DAYS = 5;
 
-/**
- * Results of addDays by argument: every expiry computed for an answer adds days to the same
- * few instants of a transaction (its authorization, its nominal expiry), and parsing and
- * formatting an ISO time costs about a microsecond. Emptied when full.
- */
-const addedDays = new Map<string, string>();
-const ADDED_DAYS_KEPT = 20_000;
-
 export function addDays(iso: string, days: number): string {
-  const key = `${days} ${iso}`;
-  let sum = addedDays.get(key);
-  if (sum === undefined) {
-    sum = new Date(Date.parse(iso) + days * DAY_MS).toISOString();
-    if (addedDays.size >= ADDED_DAYS_KEPT) addedDays.clear();
-    addedDays.set(key, sum);
-  }
-  return sum;
+  return new Date(Date.parse(iso) + days * DAY_MS).toISOString();
 }
 
 function minIso(a: string, b: string | null): string {
