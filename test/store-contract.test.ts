@@ -555,6 +555,52 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
     }
   });
 
+  test('a change starts from what another process committed, though this one remembers the transaction', { timeout: 30_000 }, async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable');
+      return;
+    }
+    const database = await createDatabase();
+    const [first, second] = await Promise.all([openStore(database.url), openStore(database.url)]);
+    try {
+      await first.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      const record = transaction(A);
+      await first.insertTransaction(record);
+      const change = (store: Store, label: string) =>
+        store.transaction(async (tx) => {
+          const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+          const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+          // A plain error (an assertion failing inside a PostgreSQL storage transaction was seen to hang the test instead of failing it).
+          if (!(await tx.updateTransaction(next, found.record))) throw new Error('the change was made from a stale read');
+          await tx.appendEvents(record.id, [{ id: String(next.eventCount), event: label, success: true, transaction_status: 'CAPTURED', created_at: at(60) }]);
+          return found;
+        });
+      await change(first, 'FIRST');
+      // The first process remembers what it committed: its next change starts from it.
+      assert.deepEqual((await change(first, 'SECOND')).events.map((event) => event.event), ['FIRST']);
+      await change(second, 'ELSEWHERE');
+      // The version moved in the other process: the first one reads the row and its events again.
+      const third = await change(first, 'THIRD');
+      assert.deepEqual(third.events.map((event) => event.event), ['FIRST', 'SECOND', 'ELSEWHERE']);
+      assert.equal(third.record.version, record.version + 3);
+      // A change that fails is rolled back and not remembered.
+      await assert.rejects(
+        first.transaction(async (tx) => {
+          const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+          await tx.updateTransaction({ ...found.record, merchantReference2: 'rolled-back', version: found.record.version + 1 }, found.record);
+          throw new Error('refused');
+        }),
+        /refused/,
+      );
+      const fourth = await change(first, 'FOURTH');
+      assert.equal(fourth.record.merchantReference2, record.merchantReference2);
+      assert.deepEqual(fourth.events.map((event) => event.event), ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD']);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+      await database.drop();
+    }
+  });
+
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
     if (!(await postgresServerReachable())) {
       t.skip('no PostgreSQL server reachable');

@@ -745,13 +745,15 @@ class RecentTransactions {
     id: string,
     fullRead: () => Promise<TransactionWithEvents | undefined>,
     own?: Remembered,
+    lock = false,
   ): Promise<{ found: TransactionWithEvents; remembered: boolean } | undefined> {
     if (own === undefined && !this.#entries.has(id)) {
       // Nothing to check against: the full read at once.
       const found = await fullRead();
       return found && { found, remembered: false };
     }
-    const current = await currentVersion(db, options, accountId, id);
+    // With `lock` the version statement locks the row (PostgreSQL), as the full read would.
+    const current = await currentVersion(db, options, accountId, id, lock);
     if (current === undefined) return undefined;
     const matches = (entry: Remembered | undefined): entry is Remembered =>
       entry !== undefined && entry.record.version === current.version && entry.record.accountId === accountId;
@@ -801,32 +803,36 @@ class RecentTransactions {
   }
 }
 
-/** The current version of the account's transaction and the account's clock offset, or undefined. */
+/** The current version of the account's transaction and the account's clock offset, or undefined; `forUpdate` locks the row (PostgreSQL). */
 async function currentVersion(
-  db: Kysely<Database>,
+  db: Kysely<Database> | Transaction<Database>,
   options: EngineOptions,
   accountId: string,
   id: string,
+  forUpdate = false,
 ): Promise<{ version: number; clockOffsetMs: number } | undefined> {
-  const query = compiledQuery(options, 'getTransactionVersion', () =>
-    db.selectFrom('transactions as t').select('t.version').select(accountClockOffset).where('t.id', '=', '').where('t.account_id', '=', ''),
-  );
+  const query = compiledQuery(options, forUpdate ? 'getTransactionVersionForUpdate' : 'getTransactionVersion', () => {
+    const select = db.selectFrom('transactions as t').select('t.version').select(accountClockOffset).where('t.id', '=', '').where('t.account_id', '=', '');
+    return forUpdate ? select.forUpdate('t') : select;
+  });
   const [row] = (await runCompiled<{ version: number; account_clock_offset_ms: number | null }>(db, query, [id, accountId])).rows;
   return row && { version: toInt(row.version), clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
 }
 
 /**
- * The group committer's repositories (SQLite on a file). A read for a change answers from the
- * recently committed transactions while the row's version is unchanged, and what a job read
- * and changed is remembered once its batch has committed: the next capture of the same
- * transaction then reads one small statement instead of the row and all its events.
+ * Repositories of the storage transactions that change transactions: the group committer's
+ * (SQLite on a file) and each PostgreSQL transaction's. A read for a change answers from the
+ * recently committed transactions while the row's version is unchanged (on PostgreSQL the
+ * version statement locks the row, as the full read would), and what a job read and changed
+ * is remembered once it has committed: the next capture of the same transaction then reads
+ * one small statement instead of the row and all its events.
  */
 class WriterRepositories extends KyselyRepositories {
   /** What the running job read, and how it changed it, by id (jobs run one at a time). */
   #job: Map<string, Remembered & { readonly changed: boolean }> | undefined;
 
   constructor(
-    private readonly writer: Kysely<Database>,
+    private readonly writer: Kysely<Database> | Transaction<Database>,
     options: EngineOptions,
     private readonly recent: RecentTransactions,
   ) {
@@ -845,7 +851,9 @@ class WriterRepositories extends KyselyRepositories {
   }
 
   override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
-    const read = await this.recent.read(this.writer, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options), this.#job?.get(id));
+    const lock = options.forUpdate === true && this.options.rowLocks;
+    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
+    const read = await this.recent.read(this.writer, this.options, accountId, id, fullRead, this.#job?.get(id), lock);
     if (read !== undefined) this.#job?.set(id, { record: read.found.record, events: read.found.events, changed: false });
     return read?.found;
   }
@@ -974,7 +982,12 @@ export class KyselyStore extends KyselyRepositories implements Store {
     }
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.kysely.transaction().execute((trx) => fn(new KyselyRepositories(trx, this.options)));
+        if (this.engine !== 'postgres') return await this.kysely.transaction().execute((trx) => fn(new KyselyRepositories(trx, this.options)));
+        // PostgreSQL: reads for a change answer from the recently committed transactions once the
+        // row is locked at the remembered version; what the transaction saw is remembered after its COMMIT.
+        const { value, seen } = await this.kysely.transaction().execute((trx) => new WriterRepositories(trx, this.options, this.#recent).runJob(fn));
+        for (const entry of seen) this.#recent.remember(entry);
+        return value;
       } catch (error) {
         const versionConflict = (error as { retryable?: unknown } | null)?.retryable === true;
         if (attempt >= 5 || !(versionConflict || this.options.isRetryable(error))) throw error;
