@@ -337,8 +337,13 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     type Row = Selectable<TransactionsTable> & { account_clock_offset_ms: number | string | null; event_data?: string[] | null };
     const [row] = (await this.#run<Row>(query, [id, accountId])).rows;
     if (row === undefined) return undefined;
-    const events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
-    return { record: transactionFromRow(row), events, clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
+    const record = transactionFromRow(row);
+    let events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
+    // PostgreSQL: a locking read that waited for another transaction's commit returns the row as
+    // that commit left it, but its events subquery still sees the snapshot taken before the wait.
+    // The row's event count tells; the events are then read again, under the lock now held.
+    if (postgres && events.length !== record.eventCount) events = (await this.listEvents([id])).get(id) ?? [];
+    return { record, events, clockOffsetMs: toInt(row.account_clock_offset_ms ?? 0) };
   }
 
   async insertTransaction(transaction: TransactionRecord): Promise<void> {
