@@ -3,7 +3,7 @@
  * and PostgreSQL (the real server in a fresh database when one is reachable, else PGlite).
  * Services rely on exactly these behaviours; an engine that passes here can carry them.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openStore } from '../src/store/open-store.js';
@@ -446,6 +446,25 @@ for (const engine of engines) {
   });
 }
 
+/** Two stores (two processes) on a fresh PostgreSQL database holding account A and one of its transactions; skipped without a server. */
+async function withTwoProcesses(t: TestContext, fn: (first: Store, second: Store, record: TransactionRecord) => Promise<void>): Promise<void> {
+  if (!(await postgresServerReachable())) {
+    t.skip('no PostgreSQL server reachable');
+    return;
+  }
+  const database = await createDatabase();
+  const [first, second] = await Promise.all([openStore(database.url), openStore(database.url)]);
+  try {
+    await first.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+    const record = transaction(A);
+    await first.insertTransaction(record);
+    await fn(first, second, record);
+  } finally {
+    await Promise.all([first.close(), second.close()]);
+    await database.drop();
+  }
+}
+
 describe('storage contract: several PostgreSQL processes on one database', () => {
   test('stores starting together migrate once, and start-up sections never overlap', async (t) => {
     if (!(await postgresServerReachable())) {
@@ -514,17 +533,8 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
     }
   });
 
-  test('a list page and a read show what another process committed, though the same rows were read before', async (t) => {
-    if (!(await postgresServerReachable())) {
-      t.skip('no PostgreSQL server reachable');
-      return;
-    }
-    const database = await createDatabase();
-    const [listing, other] = await Promise.all([openStore(database.url), openStore(database.url)]);
-    try {
-      await listing.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
-      const record = transaction(A);
-      await listing.insertTransaction(record);
+  test('a list page and a read show what another process committed, though the same rows were read before', (t) =>
+    withTwoProcesses(t, async (listing, other, record) => {
       const page = async () => (await listing.listTransactions({ accountId: A, limit: 10 })).find((listed) => listed.id === record.id);
       const first = (await page())!;
       assert.equal(await page(), first, 'unchanged: the record kept from the first page');
@@ -549,23 +559,10 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.deepEqual(changed.events.map((event) => event.event), [...read.events.map((event) => event.event), 'CAPTURE']);
       await other.setClockOffset(A, 3_600_000);
       assert.equal((await listing.getTransactionWithEvents(A, record.id))!.clockOffsetMs, 3_600_000);
-    } finally {
-      await Promise.all([listing.close(), other.close()]);
-      await database.drop();
-    }
-  });
+    }));
 
-  test('a change starts from what another process committed, though this one remembers the transaction', { timeout: 30_000 }, async (t) => {
-    if (!(await postgresServerReachable())) {
-      t.skip('no PostgreSQL server reachable');
-      return;
-    }
-    const database = await createDatabase();
-    const [first, second] = await Promise.all([openStore(database.url), openStore(database.url)]);
-    try {
-      await first.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
-      const record = transaction(A);
-      await first.insertTransaction(record);
+  test('a change starts from what another process committed, though this one remembers the transaction', { timeout: 30_000 }, (t) =>
+    withTwoProcesses(t, async (first, second, record) => {
       const change = (store: Store, label: string) =>
         store.transaction(async (tx) => {
           const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
@@ -595,11 +592,7 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       const fourth = await change(first, 'FOURTH');
       assert.equal(fourth.record.merchantReference2, record.merchantReference2);
       assert.deepEqual(fourth.events.map((event) => event.event), ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD']);
-    } finally {
-      await Promise.all([first.close(), second.close()]);
-      await database.drop();
-    }
-  });
+    }));
 
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
     if (!(await postgresServerReachable())) {

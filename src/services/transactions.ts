@@ -158,8 +158,8 @@ export async function updateTransaction(
 
 /**
  * A transaction's answer as JSON (UTF-8 bytes), kept per stored record: the store hands out
- * the same record object while the transaction is unchanged (SQLite's recently read and
- * listed transactions, PostgreSQL's listed ones), and the answer then differs only by the
+ * the same record object while the transaction is unchanged (its recently read and listed
+ * transactions, on both engines), and the answer then differs only by the
  * authorization's expiry as of now, which is compared. Kept as bytes: the answers of a list
  * page are joined with one copy, not encoded anew for every request.
  */

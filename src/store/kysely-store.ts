@@ -710,6 +710,13 @@ function accountClockOffset(eb: ExpressionBuilder<Database & { t: TransactionsTa
   return eb.selectFrom('accounts as a').select('a.clock_offset_ms').whereRef('a.id', '=', 't.account_id').as('account_clock_offset_ms');
 }
 
+/** Sets `key` as the newest entry of `map`, dropping the oldest once `limit` entries are kept. */
+function keepNewest<K, V>(map: Map<K, V>, key: K, value: V, limit: number): void {
+  map.delete(key);
+  if (map.size >= limit) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
 /** How long the writer must have been without a commit before the reader confirms entries (see readCommitted). */
 const QUIET_MS = 10;
 
@@ -741,7 +748,8 @@ class RecentTransactions {
   /**
    * A read through what is remembered: the row's current version and its account's clock
    * offset (one small statement on `db`), then the content remembered for that version —
-   * `own` first, a job's uncommitted view of its own change — or else `fullRead`.
+   * `own` first, a job's uncommitted view of its own change — or else `fullRead`. `entry` is
+   * the remembered content that answered, if one did.
    */
   async read(
     db: Kysely<Database>,
@@ -751,11 +759,11 @@ class RecentTransactions {
     fullRead: () => Promise<TransactionWithEvents | undefined>,
     own?: Remembered,
     lock = false,
-  ): Promise<{ found: TransactionWithEvents; remembered: boolean } | undefined> {
+  ): Promise<{ found: TransactionWithEvents; entry?: Remembered } | undefined> {
     if (own === undefined && !this.#entries.has(id)) {
       // Nothing to check against: the full read at once.
       const found = await fullRead();
-      return found && { found, remembered: false };
+      return found && { found };
     }
     // With `lock` the version statement locks the row (PostgreSQL), as the full read would.
     const current = await currentVersion(db, options, accountId, id, lock);
@@ -764,16 +772,17 @@ class RecentTransactions {
       entry !== undefined && entry.record.version === current.version && entry.record.accountId === accountId;
     const remembered = this.#entries.get(id);
     const known = matches(own) ? own : matches(remembered) ? remembered : undefined;
-    if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, remembered: true };
+    if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, entry: known };
     const found = await fullRead();
-    return found && { found, remembered: false };
+    return found && { found };
   }
 
   /**
-   * The reader connection's read (committed data only): from a confirmed entry while the
-   * data_version is unchanged, else through `read`, remembering a full read. With `confirm`
-   * the entry is confirmed at the data_version taken before the version statement, so that
-   * content and mark can only err towards a needless check.
+   * The store's own read (committed data only), remembering a full read. With `dataVersion`
+   * (a SQLite file's reader) a confirmed entry is answered without any statement while the
+   * data_version is unchanged, and with `confirm` the entry answered is confirmed at the
+   * data_version taken before the version statement, so that content and mark can only err
+   * towards a needless check.
    */
   async readCommitted(
     db: Kysely<Database>,
@@ -781,30 +790,27 @@ class RecentTransactions {
     accountId: string,
     id: string,
     fullRead: () => Promise<TransactionWithEvents | undefined>,
-    dataVersion: () => number,
-    confirm: boolean,
+    dataVersion?: () => number,
+    confirm = false,
   ): Promise<TransactionWithEvents | undefined> {
     const entry = this.#entries.get(id);
     const confirmed = entry && this.#confirmed.get(entry);
-    if (confirmed !== undefined && entry!.record.accountId === accountId && confirmed.dataVersion === dataVersion()) {
+    if (confirmed !== undefined && entry!.record.accountId === accountId && confirmed.dataVersion === dataVersion?.()) {
       return { record: entry!.record, events: entry!.events, clockOffsetMs: confirmed.clockOffsetMs };
     }
-    const before = confirm ? dataVersion() : undefined;
+    const before = confirm ? dataVersion?.() : undefined;
     const read = await this.read(db, options, accountId, id, fullRead);
     if (read === undefined) return undefined;
     const { record, events, clockOffsetMs } = read.found;
-    const current = read.remembered ? this.#entries.get(id) : { record, events };
-    if (!read.remembered) this.remember(current!);
-    if (before !== undefined && current?.record === record) this.#confirmed.set(current, { dataVersion: before, clockOffsetMs });
+    const answered = read.entry ?? { record, events };
+    if (read.entry === undefined) this.remember(answered);
+    if (before !== undefined) this.#confirmed.set(answered, { dataVersion: before, clockOffsetMs });
     return read.found;
   }
 
   /** Only for content known to be committed. */
   remember(entry: Remembered): void {
-    const { id } = entry.record;
-    this.#entries.delete(id);
-    if (this.#entries.size >= RECENT_TRANSACTIONS) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(id, entry);
+    keepNewest(this.#entries, entry.record.id, entry, RECENT_TRANSACTIONS);
   }
 }
 
@@ -900,9 +906,7 @@ class ListedRecords {
   }
 
   keep(record: TransactionRecord): void {
-    this.#records.delete(record.id);
-    if (this.#records.size >= LISTED_RECORDS) this.#records.delete(this.#records.keys().next().value!);
-    this.#records.set(record.id, record);
+    keepNewest(this.#records, record.id, record, LISTED_RECORDS);
   }
 }
 
@@ -943,19 +947,14 @@ export class KyselyStore extends KyselyRepositories implements Store {
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
-    if (this.writer === undefined) {
-      // PostgreSQL: each read of the store's own is committed data. An in-memory SQLite
-      // connection also runs the storage transactions: it reads as it is.
-      if (this.engine !== 'postgres') return super.getTransactionWithEvents(accountId, id, options);
-      const read = await this.#recent.read(this.kysely, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options));
-      if (read !== undefined && !read.remembered) this.#recent.remember({ record: read.found.record, events: read.found.events });
-      return read?.found;
-    }
+    // On PostgreSQL each read of the store's own is committed data, on a SQLite file the reader's.
+    // An in-memory SQLite connection also runs the storage transactions: it reads as it is.
+    if (this.writer === undefined && this.engine !== 'postgres') return super.getTransactionWithEvents(accountId, id, options);
+    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
     // Entries are confirmed only while this process's writer is quiet: under a stream of
     // commits the data_version moves before the next read and the mark would be wasted work.
     const quiet = performance.now() - this.#lastCommitAt > QUIET_MS;
-    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
-    return this.#recent.readCommitted(this.kysely, this.options, accountId, id, fullRead, this.writer.dataVersion, quiet);
+    return this.#recent.readCommitted(this.kysely, this.options, accountId, id, fullRead, this.writer?.dataVersion, quiet);
   }
 
   /** How many commits carried how many storage transactions (group commit only). */
