@@ -6,15 +6,24 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { startCheckpointer } from './checkpointer.js';
 
-/** The rows the database file itself holds, without its WAL: what checkpoints have copied. */
+/**
+ * The rows the database file itself holds, without its WAL: what checkpoints have copied.
+ * A copy taken while a checkpoint writes into the file can be torn (pages from before and
+ * after); it is then read again.
+ */
 function rowsInDatabaseFile(dir: string, file: string): number {
-  const copy = join(dir, `copy-${Math.random()}.db`);
-  copyFileSync(file, copy);
-  const database = new BetterSqlite3(copy, { readonly: true });
-  try {
-    return (database.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
-  } finally {
-    database.close();
+  for (let attempt = 1; ; attempt += 1) {
+    const copy = join(dir, `copy-${Math.random()}.db`);
+    copyFileSync(file, copy);
+    const database = new BetterSqlite3(copy, { readonly: true });
+    try {
+      return (database.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 20 || (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB')) throw error;
+    } finally {
+      database.close();
+    }
   }
 }
 
