@@ -14,7 +14,7 @@
  * `list` runs before the writes, `list-after` after them).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,26 +79,49 @@ function start(command: string[], env: Record<string, string>, ready: RegExp): P
   });
 }
 
-/** Peak resident set size of a process so far (VmHWM), in MB. */
-function peakRssMb(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
+/** The process and its descendants (a `--workers` primary's workers), from the parent ids in /proc. */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
+    } catch {
+      // The process has gone.
+    }
   }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i += 1) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  return tree;
 }
 
-/** CPU time (user + system) a process has used so far, in microseconds. */
+/** Peak resident set size (VmHWM) of the server's processes so far, summed, in MB. */
+function peakRssMb(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  let kb = 0;
+  for (const member of processTree(pid)) {
+    try {
+      kb += Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${member}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // The process has gone.
+    }
+  }
+  return kb > 0 ? Math.round(kb / 1024) : undefined;
+}
+
+/** CPU time (user + system) the server's processes have used so far, in microseconds. */
 function cpuMicros(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return undefined;
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${member}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process has gone.
+    }
   }
+  return (ticks * 1e6) / 100;
 }
 
 async function load(name: string, url: string, requests: () => { method: string; path: string; body?: string }, headers: Record<string, string>, pid?: number): Promise<Figure> {
@@ -268,7 +291,10 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
   if (seeded) await flushToDisk(store === 'postgres' ? databaseUrl : undefined);
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   if (process.env.BENCH_PERF) profile.push('--perf-basic-prof-only-functions');
-  const server = await start([...profile, 'bin/kasse.js', 'serve'], env, /Kasse listening on (http:\/\/\S+)/);
+  // BENCH_PG_WORKERS=<n>: PostgreSQL served by `kasse serve --workers n` (processes sharing the port).
+  const workers = store === 'postgres' ? Number(process.env.BENCH_PG_WORKERS ?? 1) : 1;
+  const serve = ['bin/kasse.js', 'serve', ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const server = await start([...profile, ...serve], env, /Kasse listening on (http:\/\/\S+)/);
   const base = server.url;
   try {
     const bearer = await token(base);
@@ -304,6 +330,9 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     const commits = Number(/^kasse_store_commits (\d+)/m.exec(metrics)?.[1] ?? 0);
     const committed = Number(/^kasse_store_committed_transactions (\d+)/m.exec(metrics)?.[1] ?? 0);
     if (commits > 0) process.stdout.write(`  group commit: ${committed} storage transactions in ${commits} commits (mean ${(committed / commits).toFixed(1)})\n`);
+    const written = Number(/^kasse_store_optimistic_changes\{outcome="written"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    const ranLocked = Number(/^kasse_store_optimistic_changes\{outcome="ran_locked"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    if (written + ranLocked > 0) process.stdout.write(`  optimistic changes: ${written} written in one statement, ${ranLocked} run locked after all\n`);
     return figures;
   } finally {
     await server.stop();

@@ -10,6 +10,7 @@ import { openStore } from '../src/store/open-store.js';
 import {
   IdempotencyKeyTaken,
   type IdempotencyRecord,
+  type Repositories,
   type SessionRecord,
   type Store,
   type TransactionEventRecord,
@@ -17,6 +18,7 @@ import {
 } from '../src/store/store.js';
 import type { TransactionStatus } from '../src/domain/status.js';
 import { isKasseError } from '../src/domain/errors.js';
+import type { DeliveryRecord } from '../src/store/webhook-store.js';
 import type { PaymentProductType } from '../src/domain/products.js';
 import { createDatabase, openPgliteStore, openTestStore, postgresServerReachable } from './support/test-store.js';
 
@@ -116,6 +118,30 @@ function session(account: string, createdAt: string): SessionRecord {
 
 function event(seq: number, kind = 'CAPTURE', amount = 100): TransactionEventRecord {
   return { id: String(seq), event: kind, success: true, amount, transaction_status: 'PARTIALLY_CAPTURED', created_at: at(seq) };
+}
+
+function delivery(subscriptionId: string, transactionId: string, eventSeq: number, createdAt: string): DeliveryRecord {
+  return {
+    id: `delivery-${transactionId}-${eventSeq}`,
+    accountId: A,
+    transactionId,
+    kind: 'webhook',
+    subscriptionId,
+    target: subscriptionId,
+    event: 'checkout_transaction',
+    eventSeq,
+    method: 'POST',
+    url: 'https://example.com/hook',
+    body: '{}',
+    status: 'pending',
+    attemptCount: 0,
+    maxAttempts: 20,
+    dueAtMs: Date.parse(createdAt),
+    lastStatusCode: null,
+    lastError: null,
+    deliveredAt: null,
+    createdAt,
+  };
 }
 
 function idempotency(account: string, key: string, fingerprint = 'f1'): IdempotencyRecord {
@@ -592,6 +618,66 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       const fourth = await change(first, 'FOURTH');
       assert.equal(fourth.record.merchantReference2, record.merchantReference2);
       assert.deepEqual(fourth.events.map((event) => event.event), ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD']);
+    }));
+
+  test('an optimistic change is one statement from what this process remembers, and runs locked when another process changed the row, the clock or the subscriptions', { timeout: 30_000 }, (t) =>
+    withTwoProcesses(t, async (first, second, record) => {
+      const stats = (first as unknown as { optimisticStats: { written: number; ranLocked: number } }).optimisticStats;
+      // The ledger's steps: read, version-checked update, events, and a delivery per subscription (as the outbox does).
+      const steps = async (tx: Repositories, label: string) => {
+        const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+        const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+        if (!(await tx.updateTransaction(next, found.record))) throw new Error('the change was made from a stale read');
+        const created = at(found.clockOffsetMs / 1000);
+        await tx.appendEvents(record.id, [{ id: String(next.eventCount), event: label, success: true, transaction_status: 'CAPTURED', created_at: created }]);
+        const subscriptions = await tx.listSubscriptions(A);
+        await tx.insertDeliveries(subscriptions.map((subscription) => delivery(subscription.id, record.id, next.eventCount, created)));
+        return found;
+      };
+      const change = async (store: Store, label: string) => {
+        const before = { ...stats };
+        const found = await store.transaction((tx) => steps(tx, label), { optimistic: true });
+        return { events: found.events.map((event) => event.event), clockOffsetMs: found.clockOffsetMs, written: stats.written - before.written, ranLocked: stats.ranLocked - before.ranLocked };
+      };
+
+      // Not remembered yet: run locked. Then remembered, with its account's clock and subscriptions: one statement.
+      assert.deepEqual(await change(first, 'FIRST'), { events: [], clockOffsetMs: 0, written: 0, ranLocked: 1 });
+      assert.deepEqual(await change(first, 'SECOND'), { events: ['FIRST'], clockOffsetMs: 0, written: 1, ranLocked: 0 });
+      // Another process changed the row: the statement finds another version and the change runs locked, from the row as it is.
+      await change(second, 'ELSEWHERE');
+      assert.deepEqual(await change(first, 'THIRD'), { events: ['FIRST', 'SECOND', 'ELSEWHERE'], clockOffsetMs: 0, written: 0, ranLocked: 1 });
+      // Changed elsewhere without an event (merchant_reference_2): the version alone tells.
+      const current = (await second.getTransactionWithEvents(A, record.id))!.record;
+      assert.ok(await second.updateTransaction({ ...current, merchantReference2: 'changed elsewhere', version: current.version + 1 }, current));
+      assert.deepEqual(await change(first, 'FOURTH'), { events: ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD'], clockOffsetMs: 0, written: 0, ranLocked: 1 });
+      // Another process moved the account's test clock: the change runs locked and uses the new time.
+      await second.setClockOffset(A, 3_600_000);
+      const fifth = await change(first, 'FIFTH');
+      assert.deepEqual([fifth.clockOffsetMs, fifth.written, fifth.ranLocked], [3_600_000, 0, 1]);
+      assert.equal((await change(first, 'SIXTH')).written, 1);
+      // Another process added a webhook subscription: the change runs locked and notifies it; the next one, in one statement, too.
+      await second.insertSubscription({ id: 'sub-1', accountId: A, url: 'https://example.com/hook', contentType: 'application/json', secret: null, events: ['checkout_transaction'], createdAt: at(0) });
+      assert.deepEqual([(await change(first, 'SEVENTH')).ranLocked, (await change(first, 'EIGHTH')).written], [1, 1]);
+      // A job that fails writes nothing, whichever way it ran.
+      await assert.rejects(
+        first.transaction(async (tx) => {
+          await steps(tx, 'REFUSED');
+          throw new Error('refused');
+        }, { optimistic: true }),
+        /refused/,
+      );
+
+      const stored = (await second.getTransactionWithEvents(A, record.id))!;
+      assert.deepEqual(
+        stored.events.map((event) => event.event),
+        ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD', 'FOURTH', 'FIFTH', 'SIXTH', 'SEVENTH', 'EIGHTH'],
+      );
+      assert.equal(stored.record.version, record.version + 10);
+      assert.equal(stored.record.merchantReference2, 'changed elsewhere');
+      assert.equal(stored.events[4]!.created_at, at(0));
+      assert.equal(stored.events[5]!.created_at, at(3600), 'FIFTH was decided on the clock as moved');
+      const deliveries = await second.listDeliveries({ accountId: A, transactionId: record.id, limit: 10 });
+      assert.deepEqual(deliveries.map((row) => row.eventSeq).sort(), [8, 9]);
     }));
 
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {

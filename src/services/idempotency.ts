@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { KasseError, isKasseError } from '../domain/errors.js';
-import { IdempotencyKeyTaken, type IdempotencyRecord, type Repositories, type Store } from '../store/store.js';
+import { IdempotencyKeyTaken, type IdempotencyRecord, type Repositories, type Store, type TransactionOptions } from '../store/store.js';
 
 export interface MutationResult<T> {
   readonly statusCode: number;
@@ -40,9 +40,10 @@ export async function idempotentMutation<T>(
   idempotency: { key: string; fingerprint: string } | undefined,
   now: () => string,
   work: (tx: Repositories) => Promise<{ statusCode: number; body: T; headers?: Record<string, string> }>,
+  options?: TransactionOptions,
 ): Promise<MutationResult<T>> {
   if (idempotency === undefined) {
-    return { ...(await store.transaction(work)), replayed: false };
+    return { ...(await store.transaction(work, options)), replayed: false };
   }
   const slot = `${accountId}\u0000${idempotency.key}`;
   if (inFlight.has(slot)) throw new KasseError('IDEMPOTENCY_KEY_IN_USE');

@@ -1,7 +1,9 @@
 /**
  * Transaction operations. Each one opens a single storage transaction:
  * read (locked) → decide (pure domain) → append events and update the row with a
- * version check → store the idempotency answer → commit.
+ * version check → store the idempotency answer → commit. Operations without an idempotency
+ * key let the store try them optimistically first (TransactionOptions: PostgreSQL decides on
+ * the content it remembers and writes only if nothing changed meanwhile, else runs it locked).
  */
 import {
   type Decision,
@@ -70,8 +72,11 @@ export async function operate(
     await recordChange(tx, record, next, events);
     // The events read under the row's lock plus the ones just appended: what a re-read would return.
     return { statusCode, body: transactionView(next, [...found.events, ...events], now), headers: { ...headers, etag: etagOf(next) } };
-  });
+  }, OPTIMISTIC);
 }
+
+/** One transaction read and changed through the ledger: the store may try it optimistically (TransactionOptions). */
+const OPTIMISTIC = { optimistic: true } as const;
 
 /**
  * Capture, refund and void go through the transaction's provider: the domain plans the

@@ -3,8 +3,8 @@
  * SQLite and PostgreSQL engines. Engine differences (row locks, retryable errors) are
  * passed in by the engine module.
  */
-import { type Compilable, type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, Migrator, sql } from 'kysely';
-import { IdempotencyKeyTaken } from './store.js';
+import { type Compilable, CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type Transaction, Migrator, sql } from 'kysely';
+import { IdempotencyKeyTaken, type TransactionOptions } from './store.js';
 import type {
   AccountRecord,
   BackofficeSessionRecord,
@@ -27,7 +27,8 @@ import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { compiledQuery, runCompiled } from './compiled-queries.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
-import { KyselyWebhookRepositories } from './kysely-webhooks.js';
+import { deliveryToRow, KyselyWebhookRepositories } from './kysely-webhooks.js';
+import type { DeliveryRecord, SubscriptionRecord } from './webhook-store.js';
 import type { TransactionStatus, AuthorizationStatus } from '../domain/status.js';
 import type { PaymentProductType } from '../domain/products.js';
 import { paymentProductOf } from '../domain/products.js';
@@ -129,6 +130,25 @@ function transactionToRow(record: TransactionRecord): TransactionsTable {
     updated_at: record.updatedAt,
     version: record.version,
   };
+}
+
+/**
+ * The columns an update of a transaction writes, and the version it expects to replace. Given
+ * the row as read, only the columns that changed are written: SQLite rewrites an index whenever
+ * the statement sets one of its columns, and a capture changes none of the list keys.
+ */
+function transactionUpdate(transaction: TransactionRecord, previous: TransactionRecord | number): { changes: Record<string, unknown>; expectedVersion: number } {
+  const { id: _id, account_id: _account, created_at: _created, ...row } = transactionToRow(transaction);
+  let columns = Object.keys(row) as Array<keyof typeof row>;
+  if (typeof previous !== 'number') {
+    const before = transactionToRow(previous) as unknown as Record<string, unknown>;
+    columns = columns.filter((column) => column === 'version' || (row[column] ?? null) !== (before[column] ?? null));
+  }
+  const expectedVersion = typeof previous === 'number' ? previous : previous.version;
+  // Every change moves the version on: caches of committed rows (see KyselyStore) rely on it.
+  if (transaction.version <= expectedVersion) throw new Error(`A transaction update must move its version past ${expectedVersion}`);
+  // undefined would drop a column from the compiled statement, so it is stored as null.
+  return { changes: Object.fromEntries(columns.map((column) => [column, row[column] ?? null])), expectedVersion };
 }
 
 function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
@@ -351,22 +371,10 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 
   async updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean> {
-    const { id: _id, account_id: _account, created_at: _created, ...row } = transactionToRow(transaction);
-    // Given the row as read, only the columns that changed are written: SQLite rewrites an index
-    // whenever the statement sets one of its columns, and a capture changes none of the list keys.
-    let columns = Object.keys(row) as Array<keyof typeof row>;
-    if (typeof previous !== 'number') {
-      const before = transactionToRow(previous) as unknown as Record<string, unknown>;
-      columns = columns.filter((column) => column === 'version' || (row[column] ?? null) !== (before[column] ?? null));
-    }
-    // undefined would drop a column from the compiled statement, so it is stored as null.
-    const changes = Object.fromEntries(columns.map((column) => [column, row[column] ?? null]));
-    const query = this.#compiled(`updateTransaction:${columns.join(',')}`, () =>
+    const { changes, expectedVersion } = transactionUpdate(transaction, previous);
+    const query = this.#compiled(`updateTransaction:${Object.keys(changes).join(',')}`, () =>
       this.db.updateTable('transactions').set(changes).where('id', '=', '').where('version', '=', 0),
     );
-    const expectedVersion = typeof previous === 'number' ? previous : previous.version;
-    // Every change moves the version on: caches of committed rows (see KyselyStore) rely on it.
-    if (transaction.version <= expectedVersion) throw new Error(`A transaction update must move its version past ${expectedVersion}`);
     const result = await this.#run(query, [...Object.values(changes), transaction.id, expectedVersion]);
     return Number(result.numAffectedRows ?? 0) === 1;
   }
@@ -742,6 +750,9 @@ type Remembered = Omit<TransactionWithEvents, 'clockOffsetMs'>;
  */
 class RecentTransactions {
   readonly #entries = new Map<string, Remembered>();
+  /** For optimistic changes (PostgreSQL): each account's clock offset and webhook subscriptions as last read, checked again when written. */
+  readonly clockOffsets = new Map<string, number>();
+  readonly subscriptions = new Map<string, readonly SubscriptionRecord[]>();
   /** Entries the reader found current, with the data_version of that moment and the clock offset read then. */
   readonly #confirmed = new WeakMap<Remembered, { readonly dataVersion: number; readonly clockOffsetMs: number }>();
 
@@ -763,11 +774,13 @@ class RecentTransactions {
     if (own === undefined && !this.#entries.has(id)) {
       // Nothing to check against: the full read at once.
       const found = await fullRead();
+      if (found !== undefined) keepNewest(this.clockOffsets, accountId, found.clockOffsetMs, ACCOUNTS_REMEMBERED);
       return found && { found };
     }
     // With `lock` the version statement locks the row (PostgreSQL), as the full read would.
     const current = await currentVersion(db, options, accountId, id, lock);
     if (current === undefined) return undefined;
+    keepNewest(this.clockOffsets, accountId, current.clockOffsetMs, ACCOUNTS_REMEMBERED);
     const matches = (entry: Remembered | undefined): entry is Remembered =>
       entry !== undefined && entry.record.version === current.version && entry.record.accountId === accountId;
     const remembered = this.#entries.get(id);
@@ -812,7 +825,15 @@ class RecentTransactions {
   remember(entry: Remembered): void {
     keepNewest(this.#entries, entry.record.id, entry, RECENT_TRANSACTIONS);
   }
+
+  /** The remembered content of a transaction, unchecked (an optimistic change checks it when it writes). */
+  peek(id: string): Remembered | undefined {
+    return this.#entries.get(id);
+  }
 }
+
+/** Accounts whose clock offset and subscriptions are remembered for optimistic changes. */
+const ACCOUNTS_REMEMBERED = 1000;
 
 /** The current version of the account's transaction and the account's clock offset, or undefined; `forUpdate` locks the row (PostgreSQL). */
 async function currentVersion(
@@ -877,6 +898,12 @@ class WriterRepositories extends KyselyRepositories {
     return updated;
   }
 
+  override async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
+    const subscriptions = await super.listSubscriptions(accountId);
+    keepNewest(this.recent.subscriptions, accountId, subscriptions, ACCOUNTS_REMEMBERED);
+    return subscriptions;
+  }
+
   override async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
     await super.appendEvents(transactionId, events);
     const seen = this.#job?.get(transactionId);
@@ -885,6 +912,167 @@ class WriterRepositories extends KyselyRepositories {
     if (seen.changed) this.#job!.set(transactionId, { ...seen, events: [...seen.events, ...events] });
     else this.#job!.delete(transactionId);
   }
+}
+
+/** An optimistic change needs what it cannot have (a read not remembered, another kind of write): it runs locked instead. */
+class NotOptimistic extends Error {}
+
+/** Methods an optimistic change may call: the ledger's read, write and outbox steps. */
+const OPTIMISTIC_METHODS = new Set(['getTransactionWithEvents', 'updateTransaction', 'appendEvents', 'listSubscriptions', 'listEvents', 'insertDeliveries']);
+
+/**
+ * Repositories of an optimistic change (PostgreSQL; see TransactionOptions): the transaction
+ * and the account's clock offset and webhook subscriptions come from what the store remembers,
+ * without a statement; the change (the row's new columns, its events, its deliveries) is kept
+ * and written by `write` as one statement that applies only if the row still has the version
+ * read, the account the clock offset used and the subscriptions consulted. Nothing is locked and
+ * nothing is written before that statement, so a job that cannot finish here is simply run again
+ * the usual way. Every other method refuses (NotOptimistic).
+ */
+class OptimisticRepositories extends KyselyRepositories {
+  #read: (Remembered & { readonly clockOffsetMs: number }) | undefined;
+  #next: TransactionRecord | undefined;
+  readonly #events: TransactionEventRecord[] = [];
+  readonly #deliveries: DeliveryRecord[] = [];
+  #subscriptions: readonly SubscriptionRecord[] | undefined;
+
+  constructor(
+    db: Kysely<Database>,
+    options: EngineOptions,
+    private readonly recent: RecentTransactions,
+  ) {
+    super(db, options);
+  }
+
+  override async getTransactionWithEvents(accountId: string, id: string): Promise<TransactionWithEvents | undefined> {
+    const entry = this.recent.peek(id);
+    const clockOffsetMs = this.recent.clockOffsets.get(accountId);
+    if (this.#read !== undefined || entry === undefined || entry.record.accountId !== accountId || clockOffsetMs === undefined) throw new NotOptimistic();
+    this.#read = { ...entry, clockOffsetMs };
+    return { record: entry.record, events: entry.events, clockOffsetMs };
+  }
+
+  override async updateTransaction(transaction: TransactionRecord, previous: TransactionRecord | number): Promise<boolean> {
+    if (this.#read === undefined || this.#next !== undefined || previous !== this.#read.record) throw new NotOptimistic();
+    this.#next = transaction;
+    return true;
+  }
+
+  override async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
+    if (this.#next?.id !== transactionId) throw new NotOptimistic();
+    this.#events.push(...events);
+  }
+
+  override async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
+    const subscriptions = this.recent.subscriptions.get(accountId);
+    if (this.#read?.record.accountId !== accountId || subscriptions === undefined) throw new NotOptimistic();
+    this.#subscriptions = subscriptions;
+    return [...subscriptions];
+  }
+
+  override async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
+    const id = this.#next?.id;
+    if (id === undefined || transactionIds.length !== 1 || transactionIds[0] !== id) throw new NotOptimistic();
+    return new Map([[id, [...this.#read!.events, ...this.#events]]]);
+  }
+
+  override async insertDeliveries(deliveries: readonly DeliveryRecord[]): Promise<void> {
+    if (this.#next === undefined || deliveries.some((delivery) => delivery.transactionId !== this.#next!.id)) throw new NotOptimistic();
+    this.#deliveries.push(...deliveries);
+  }
+
+  /**
+   * Writes the change in one statement; the transaction as now committed, or undefined when
+   * the statement found anything changed (or the job wrote nothing) and the job must run locked.
+   * A statement the server refused (an SQLSTATE) changed nothing and is run locked too; any
+   * other failure (the connection) is thrown, for the change may have committed.
+   */
+  async write(): Promise<Remembered | undefined> {
+    const read = this.#read;
+    const next = this.#next;
+    if (read === undefined || next === undefined) return undefined;
+    const { changes, expectedVersion } = transactionUpdate(next, read.record);
+    const columns = Object.keys(changes);
+    // Subscriptions are compared only when the job consulted them (null: not compared).
+    const subscriptions = this.#subscriptions?.map(subscriptionFingerprint) ?? null;
+    const shape = `optimisticChange:${columns.join(',')}:${this.#events.length}:${this.#deliveries.length}`;
+    const query = compiledQuery(this.options, shape, () => ({ compile: () => CompiledQuery.raw(optimisticChangeSql(columns, this.#events.length, this.#deliveries.length)) }));
+    const parameters: unknown[] = [
+      next.accountId,
+      read.clockOffsetMs,
+      subscriptions,
+      next.id,
+      expectedVersion,
+      ...Object.values(changes),
+      ...this.#events.flatMap((event) => [next.id, Number(event.id), JSON.stringify(event), event.created_at]),
+      ...this.#deliveries.flatMap((delivery) => {
+        const row = deliveryToRow(delivery) as unknown as Record<string, unknown>;
+        return DELIVERY_COLUMNS.map(([column]) => row[column] ?? null);
+      }),
+    ];
+    let changed: number;
+    try {
+      const { rows } = await runCompiled<{ changed: number }>(this.db, query, parameters);
+      changed = Number(rows[0]?.changed ?? 0);
+    } catch (error) {
+      if (typeof (error as { code?: unknown } | null)?.code === 'string') return undefined;
+      throw error;
+    }
+    return changed === 1 ? { record: next, events: [...read.events, ...this.#events] } : undefined;
+  }
+}
+
+// Every other method of the repositories refuses.
+for (let proto = KyselyRepositories.prototype; proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (name === 'constructor' || OPTIMISTIC_METHODS.has(name) || Object.hasOwn(OptimisticRepositories.prototype, name)) continue;
+    Object.defineProperty(OptimisticRepositories.prototype, name, { value: () => Promise.reject(new NotOptimistic()), writable: true, configurable: true });
+  }
+}
+
+/** How an optimistic change compares the subscriptions it consulted with the stored ones. */
+function subscriptionFingerprint(subscription: SubscriptionRecord): string {
+  return `${subscription.id} ${subscription.url} ${subscription.events.join(' ')}`;
+}
+
+/** The delivery columns and their SQL types, as an optimistic change inserts them. */
+const DELIVERY_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['id', 'text'], ['account_id', 'text'], ['transaction_id', 'text'], ['kind', 'text'], ['subscription_id', 'text'], ['target', 'text'],
+  ['event', 'text'], ['event_seq', 'integer'], ['method', 'text'], ['url', 'text'], ['body', 'text'], ['status', 'text'],
+  ['attempt_count', 'integer'], ['max_attempts', 'integer'], ['due_at_ms', 'bigint'], ['locked_until', 'text'], ['claim_token', 'text'],
+  ['last_status_code', 'integer'], ['last_error', 'text'], ['delivered_at', 'text'], ['created_at', 'text'],
+];
+
+/**
+ * The statement of an optimistic change (PostgreSQL). Parameters: $1 account, $2 its clock
+ * offset as read, $3 the subscriptions' fingerprints as consulted (null if not), $4 transaction id, $5 the
+ * version read, then the changed columns, the events (4 each) and the deliveries. The update
+ * applies only where all of it still holds (under READ COMMITTED a concurrent update of the row
+ * is waited for and the condition checked again on the row it left); the inserts only when the
+ * update did. It answers how many rows it changed: 1 or 0.
+ */
+function optimisticChangeSql(columns: readonly string[], events: number, deliveries: number): string {
+  let next = 6;
+  const parameter = (type?: string) => `$${next++}${type ? `::${type}` : ''}`;
+  const set = columns.map((column) => `"${column}" = ${parameter()}`).join(', ');
+  const rows = (count: number, types: readonly string[]) =>
+    Array.from({ length: count }, () => `(${types.map((type) => parameter(type)).join(', ')})`).join(', ');
+  const eventRows = rows(events, ['text', 'integer', 'text', 'text']);
+  const deliveryRows = rows(deliveries, DELIVERY_COLUMNS.map(([, type]) => type));
+  const deliveryNames = DELIVERY_COLUMNS.map(([column]) => column).join(', ');
+  return [
+    `WITH u AS (UPDATE transactions SET ${set} WHERE id = $4 AND account_id = $1 AND version = $5`,
+    `  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND a.clock_offset_ms = $2)`,
+    `  AND ($3::text[] IS NULL OR ARRAY(SELECT s.id || ' ' || s.url || ' ' || s.events FROM webhook_subscriptions s WHERE s.account_id = $1 ORDER BY s.created_at, s.id) = $3::text[])`,
+    `  RETURNING id)`,
+    events > 0
+      ? `, e AS (INSERT INTO transaction_events (transaction_id, seq, data, created_at) SELECT v.* FROM (VALUES ${eventRows}) AS v (transaction_id, seq, data, created_at) WHERE EXISTS (SELECT 1 FROM u))`
+      : '',
+    deliveries > 0
+      ? `, d AS (INSERT INTO webhook_deliveries (${deliveryNames}) SELECT v.* FROM (VALUES ${deliveryRows}) AS v (${deliveryNames}) WHERE EXISTS (SELECT 1 FROM u))`
+      : '',
+    'SELECT count(*)::int AS changed FROM u',
+  ].join('\n');
 }
 
 /** Records a store keeps as last listed. */
@@ -957,6 +1145,9 @@ export class KyselyStore extends KyselyRepositories implements Store {
     return this.#recent.readCommitted(this.kysely, this.options, accountId, id, fullRead, this.writer?.dataVersion, quiet);
   }
 
+  /** Optimistic changes (PostgreSQL): written in one statement, or run locked after all. */
+  readonly optimisticStats = { written: 0, ranLocked: 0 };
+
   /** How many commits carried how many storage transactions (group commit only). */
   get groupCommitStats(): GroupCommitStats | undefined {
     return this.committer?.stats;
@@ -977,7 +1168,11 @@ export class KyselyStore extends KyselyRepositories implements Store {
     }
   }
 
-  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Repositories) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (options.optimistic === true && this.engine === 'postgres') {
+      const done = await this.#optimistically(fn);
+      if (done !== undefined) return done.value;
+    }
     if (this.committer !== undefined) {
       // Settles only after the batch's COMMIT: what the job saw is committed content now.
       const { value, seen } = await this.committer.run((repos) => repos.runJob(fn));
@@ -998,6 +1193,29 @@ export class KyselyStore extends KyselyRepositories implements Store {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }
+  }
+
+  /**
+   * An optimistic change (see OptimisticRepositories); undefined when it must run locked. A job
+   * that throws is run locked too: what it refused may have been the remembered content.
+   */
+  async #optimistically<T>(fn: (tx: Repositories) => Promise<T>): Promise<{ value: T } | undefined> {
+    const repos = new OptimisticRepositories(this.kysely, this.options, this.#recent);
+    let value: T;
+    try {
+      value = await fn(repos);
+    } catch {
+      this.optimisticStats.ranLocked += 1;
+      return undefined;
+    }
+    const written = await repos.write();
+    if (written === undefined) {
+      this.optimisticStats.ranLocked += 1;
+      return undefined;
+    }
+    this.#recent.remember(written);
+    this.optimisticStats.written += 1;
+    return { value };
   }
 
   withStartupLock<T>(fn: () => Promise<T>): Promise<T> {

@@ -55,7 +55,7 @@ function deliveryFromRow(row: Selectable<WebhookDeliveriesTable>): DeliveryRecor
   };
 }
 
-function deliveryToRow(record: DeliveryRecord): WebhookDeliveriesTable {
+export function deliveryToRow(record: DeliveryRecord): WebhookDeliveriesTable {
   return {
     id: record.id,
     account_id: record.accountId,

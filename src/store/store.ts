@@ -260,10 +260,21 @@ export class IdempotencyKeyTaken extends Error {
   }
 }
 
+/** How a storage transaction may be run. */
+export interface TransactionOptions {
+  /**
+   * The job reads one transaction (`getTransactionWithEvents`) and writes one change to it
+   * through the ledger. An engine may then first run it on the content it remembers, without
+   * locks, and write the change in one statement guarded by what it read; when the guard
+   * finds anything changed, or the job needs more, it runs the job again the usual way.
+   */
+  readonly optimistic?: boolean;
+}
+
 export interface Store extends Repositories {
   readonly engine: 'sqlite' | 'postgres';
   /** Runs fn in one database transaction; retries it when the engine reports a serialization failure. */
-  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repositories) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
    * Runs fn (start-up work: migrations, bootstrap) while no other start-up section runs on
    * the same database, in this process or, where the engine is shared, in another. Not
