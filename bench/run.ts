@@ -11,7 +11,8 @@
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
  * BENCH_PHASES (`list,capture,refund,get,list-after`, plus `floor`: measure only these, e.g. to profile one of them;
- * `list` runs before the writes, `list-after` after them).
+ * `list` runs before the writes, `list-after` after them),
+ * BENCH_PG_WORKERS=<n> (serve PostgreSQL with `kasse serve --workers n`; CPU and RSS are summed over the server's processes).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
