@@ -620,7 +620,7 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.deepEqual(fourth.events.map((event) => event.event), ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD']);
     }));
 
-  test('an optimistic change is one statement from what this process remembers, and runs locked when another process changed the row, the clock or the subscriptions', { timeout: 30_000 }, (t) =>
+  test('an optimistic change is one statement from what this process remembers, and runs locked when another process changed the row, the clock, the subscriptions or stored its idempotency key', { timeout: 30_000 }, (t) =>
     withTwoProcesses(t, async (first, second, record) => {
       const stats = (first as unknown as { optimisticStats: { written: number; ranLocked: number } }).optimisticStats;
       // The ledger's steps: read, version-checked update, events, and a delivery per subscription (as the outbox does).
@@ -658,6 +658,24 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       // Another process added a webhook subscription: the change runs locked and notifies it; the next one, in one statement, too.
       await second.insertSubscription({ id: 'sub-1', accountId: A, url: 'https://example.com/hook', contentType: 'application/json', secret: null, events: ['checkout_transaction'], createdAt: at(0) });
       assert.deepEqual([(await change(first, 'SEVENTH')).ranLocked, (await change(first, 'EIGHTH')).written], [1, 1]);
+      // With an idempotency key (as the services run it): the key is not read but checked by the
+      // statement, and stored with the change; a key already stored makes the job run locked and replay.
+      const keyed = async (store: Store, key: string, label: string) => {
+        const before = { ...stats };
+        const outcome = await store.transaction(async (tx) => {
+          if ((await tx.getIdempotency(A, key)) !== undefined) return 'replayed';
+          await steps(tx, label);
+          await tx.insertIdempotency({ ...idempotency(A, key), responseBody: `{"label":"${label}"}` });
+          return 'changed';
+        }, { optimistic: true });
+        return { outcome, written: stats.written - before.written, ranLocked: stats.ranLocked - before.ranLocked };
+      };
+      assert.deepEqual(await keyed(first, 'key-1', 'NINTH'), { outcome: 'changed', written: 1, ranLocked: 0 });
+      assert.equal((await second.getIdempotency(A, 'key-1'))?.responseBody, '{"label":"NINTH"}');
+      assert.deepEqual(await keyed(first, 'key-1', 'NINTH AGAIN'), { outcome: 'replayed', written: 0, ranLocked: 1 });
+      await second.insertIdempotency(idempotency(A, 'key-2'));
+      assert.deepEqual(await keyed(first, 'key-2', 'KEY TAKEN ELSEWHERE'), { outcome: 'replayed', written: 0, ranLocked: 1 });
+
       // A job that fails writes nothing, whichever way it ran.
       await assert.rejects(
         first.transaction(async (tx) => {
@@ -670,14 +688,14 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       const stored = (await second.getTransactionWithEvents(A, record.id))!;
       assert.deepEqual(
         stored.events.map((event) => event.event),
-        ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD', 'FOURTH', 'FIFTH', 'SIXTH', 'SEVENTH', 'EIGHTH'],
+        ['FIRST', 'SECOND', 'ELSEWHERE', 'THIRD', 'FOURTH', 'FIFTH', 'SIXTH', 'SEVENTH', 'EIGHTH', 'NINTH'],
       );
-      assert.equal(stored.record.version, record.version + 10);
+      assert.equal(stored.record.version, record.version + 11);
       assert.equal(stored.record.merchantReference2, 'changed elsewhere');
       assert.equal(stored.events[4]!.created_at, at(0));
       assert.equal(stored.events[5]!.created_at, at(3600), 'FIFTH was decided on the clock as moved');
       const deliveries = await second.listDeliveries({ accountId: A, transactionId: record.id, limit: 10 });
-      assert.deepEqual(deliveries.map((row) => row.eventSeq).sort(), [8, 9]);
+      assert.deepEqual(deliveries.map((row) => row.eventSeq).sort((a, b) => a - b), [8, 9, 10]);
     }));
 
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {

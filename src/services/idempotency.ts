@@ -62,7 +62,7 @@ export async function idempotentMutation<T>(
         createdAt: now(),
       });
       return { ...result, replayed: false };
-    });
+    }, options);
   } catch (error) {
     if (!(error instanceof IdempotencyKeyTaken || isKasseError(error))) throw error;
     // Our attempt has rolled back; a request with this key that another process committed

@@ -1,9 +1,10 @@
 /**
  * Transaction operations. Each one opens a single storage transaction:
  * read (locked) → decide (pure domain) → append events and update the row with a
- * version check → store the idempotency answer → commit. Operations without an idempotency
- * key let the store try them optimistically first (TransactionOptions: PostgreSQL decides on
- * the content it remembers and writes only if nothing changed meanwhile, else runs it locked).
+ * version check → store the idempotency answer → commit. The operations let the store try
+ * them optimistically first (TransactionOptions: PostgreSQL decides on the content it
+ * remembers and writes only if nothing changed meanwhile and the idempotency key is unused,
+ * else runs them locked).
  */
 import {
   type Decision,

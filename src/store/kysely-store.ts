@@ -918,7 +918,16 @@ class WriterRepositories extends KyselyRepositories {
 class NotOptimistic extends Error {}
 
 /** Methods an optimistic change may call: the ledger's read, write and outbox steps. */
-const OPTIMISTIC_METHODS = new Set(['getTransactionWithEvents', 'updateTransaction', 'appendEvents', 'listSubscriptions', 'listEvents', 'insertDeliveries']);
+const OPTIMISTIC_METHODS = new Set([
+  'getTransactionWithEvents',
+  'updateTransaction',
+  'appendEvents',
+  'listSubscriptions',
+  'listEvents',
+  'insertDeliveries',
+  'getIdempotency',
+  'insertIdempotency',
+]);
 
 /**
  * Repositories of an optimistic change (PostgreSQL; see TransactionOptions): the transaction
@@ -935,6 +944,8 @@ class OptimisticRepositories extends KyselyRepositories {
   readonly #events: TransactionEventRecord[] = [];
   readonly #deliveries: DeliveryRecord[] = [];
   #subscriptions: readonly SubscriptionRecord[] | undefined;
+  /** The idempotency key the job found unused (it was not read: the statement checks it), and the answer it stores. */
+  #idempotency: { readonly accountId: string; readonly key: string; record?: IdempotencyRecord } | undefined;
 
   constructor(
     db: Kysely<Database>,
@@ -976,6 +987,19 @@ class OptimisticRepositories extends KyselyRepositories {
     return new Map([[id, [...this.#read!.events, ...this.#events]]]);
   }
 
+  /** No answer stored under the key, as far as the job knows: the statement writes only if that holds. */
+  override async getIdempotency(accountId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    if (this.#idempotency !== undefined || this.#read !== undefined) throw new NotOptimistic();
+    this.#idempotency = { accountId, key };
+    return undefined;
+  }
+
+  override async insertIdempotency(record: IdempotencyRecord): Promise<void> {
+    const idempotency = this.#idempotency;
+    if (idempotency === undefined || idempotency.record !== undefined || record.key !== idempotency.key || record.accountId !== idempotency.accountId) throw new NotOptimistic();
+    idempotency.record = record;
+  }
+
   override async insertDeliveries(deliveries: readonly DeliveryRecord[]): Promise<void> {
     if (this.#next === undefined || deliveries.some((delivery) => delivery.transactionId !== this.#next!.id)) throw new NotOptimistic();
     this.#deliveries.push(...deliveries);
@@ -990,13 +1014,18 @@ class OptimisticRepositories extends KyselyRepositories {
   async write(): Promise<Remembered | undefined> {
     const read = this.#read;
     const next = this.#next;
+    const idempotency = this.#idempotency;
     if (read === undefined || next === undefined) return undefined;
+    if (idempotency !== undefined && (idempotency.record === undefined || idempotency.accountId !== next.accountId)) return undefined;
     const { changes, expectedVersion } = transactionUpdate(next, read.record);
     const columns = Object.keys(changes);
     // Subscriptions are compared only when the job consulted them (null: not compared).
     const subscriptions = this.#subscriptions?.map(subscriptionFingerprint) ?? null;
-    const shape = `optimisticChange:${columns.join(',')}:${this.#events.length}:${this.#deliveries.length}`;
-    const query = compiledQuery(this.options, shape, () => ({ compile: () => CompiledQuery.raw(optimisticChangeSql(columns, this.#events.length, this.#deliveries.length)) }));
+    const keyed = idempotency?.record !== undefined;
+    const shape = `optimisticChange:${columns.join(',')}:${this.#events.length}:${this.#deliveries.length}:${keyed}`;
+    const query = compiledQuery(this.options, shape, () => ({
+      compile: () => CompiledQuery.raw(optimisticChangeSql(columns, this.#events.length, this.#deliveries.length, keyed)),
+    }));
     const parameters: unknown[] = [
       next.accountId,
       read.clockOffsetMs,
@@ -1009,6 +1038,9 @@ class OptimisticRepositories extends KyselyRepositories {
         const row = deliveryToRow(delivery) as unknown as Record<string, unknown>;
         return DELIVERY_COLUMNS.map(([column]) => row[column] ?? null);
       }),
+      ...(idempotency?.record === undefined
+        ? []
+        : [idempotency.record.key, idempotency.record.fingerprint, idempotency.record.statusCode, idempotency.record.responseBody, idempotency.record.createdAt]),
     ];
     let changed: number;
     try {
@@ -1046,12 +1078,14 @@ const DELIVERY_COLUMNS: ReadonlyArray<readonly [string, string]> = [
 /**
  * The statement of an optimistic change (PostgreSQL). Parameters: $1 account, $2 its clock
  * offset as read, $3 the subscriptions' fingerprints as consulted (null if not), $4 transaction id, $5 the
- * version read, then the changed columns, the events (4 each) and the deliveries. The update
+ * version read, then the changed columns, the events (4 each), the deliveries and, for a
+ * request with an idempotency key, the key and its answer (stored only if the key is unused;
+ * one stored meanwhile by another process makes the insert collide, which runs the job locked). The update
  * applies only where all of it still holds (under READ COMMITTED a concurrent update of the row
  * is waited for and the condition checked again on the row it left); the inserts only when the
  * update did. It answers how many rows it changed: 1 or 0.
  */
-function optimisticChangeSql(columns: readonly string[], events: number, deliveries: number): string {
+function optimisticChangeSql(columns: readonly string[], events: number, deliveries: number, keyed: boolean): string {
   let next = 6;
   const parameter = (type?: string) => `$${next++}${type ? `::${type}` : ''}`;
   const set = columns.map((column) => `"${column}" = ${parameter()}`).join(', ');
@@ -1060,9 +1094,12 @@ function optimisticChangeSql(columns: readonly string[], events: number, deliver
   const eventRows = rows(events, ['text', 'integer', 'text', 'text']);
   const deliveryRows = rows(deliveries, DELIVERY_COLUMNS.map(([, type]) => type));
   const deliveryNames = DELIVERY_COLUMNS.map(([column]) => column).join(', ');
+  // The idempotency key and its answer (key, fingerprint, status, body, time): stored with the change, only where none is stored yet.
+  const key = keyed ? [parameter('text'), parameter('text'), parameter('integer'), parameter('text'), parameter('text')] : [];
   return [
     `WITH u AS (UPDATE transactions SET ${set} WHERE id = $4 AND account_id = $1 AND version = $5`,
     `  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND a.clock_offset_ms = $2)`,
+    keyed ? `  AND NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.account_id = $1 AND k.key = ${key[0]})` : '',
     `  AND ($3::text[] IS NULL OR ARRAY(SELECT s.id || ' ' || s.url || ' ' || s.events FROM webhook_subscriptions s WHERE s.account_id = $1 ORDER BY s.created_at, s.id) = $3::text[])`,
     `  RETURNING id)`,
     events > 0
@@ -1071,8 +1108,13 @@ function optimisticChangeSql(columns: readonly string[], events: number, deliver
     deliveries > 0
       ? `, d AS (INSERT INTO webhook_deliveries (${deliveryNames}) SELECT v.* FROM (VALUES ${deliveryRows}) AS v (${deliveryNames}) WHERE EXISTS (SELECT 1 FROM u))`
       : '',
+    keyed
+      ? `, i AS (INSERT INTO idempotency_keys (account_id, key, fingerprint, status_code, response_body, created_at) SELECT $1, ${key.join(', ')} WHERE EXISTS (SELECT 1 FROM u))`
+      : '',
     'SELECT count(*)::int AS changed FROM u',
-  ].join('\n');
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** Records a store keeps as last listed. */

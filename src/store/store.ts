@@ -264,7 +264,7 @@ export class IdempotencyKeyTaken extends Error {
 export interface TransactionOptions {
   /**
    * The job reads one transaction (`getTransactionWithEvents`) and writes one change to it
-   * through the ledger. An engine may then first run it on the content it remembers, without
+   * through the ledger (and may first look up an idempotency key, then store its answer). An engine may then first run it on the content it remembers, without
    * locks, and write the change in one statement guarded by what it read; when the guard
    * finds anything changed, or the job needs more, it runs the job again the usual way.
    */
