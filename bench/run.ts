@@ -10,7 +10,7 @@
  * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
- * BENCH_PHASES (`list,capture,refund,get,list-after`, plus `floor`: measure only these, e.g. to profile one of them;
+ * BENCH_PHASES (`list,capture,refund,get,list-after`, plus `floor` and `capture-keyed` (captures with idempotency keys): measure only these, e.g. to profile one of them;
  * `list` runs before the writes, `list-after` after them),
  * BENCH_PG_WORKERS=<n> (serve PostgreSQL with `kasse serve --workers n`; CPU and RSS are summed over the server's processes).
  */
@@ -125,7 +125,14 @@ function cpuMicros(pid: number | undefined): number | undefined {
   return (ticks * 1e6) / 100;
 }
 
-async function load(name: string, url: string, requests: () => { method: string; path: string; body?: string }, headers: Record<string, string>, pid?: number): Promise<Figure> {
+interface BenchRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+async function load(name: string, url: string, requests: () => BenchRequest, headers: Record<string, string>, pid?: number): Promise<Figure> {
   const cpuBefore = cpuMicros(pid);
   // BENCH_PERF=<dir>: a `perf record` of the server during each measurement (needs linux-perf).
   const perf =
@@ -141,7 +148,13 @@ async function load(name: string, url: string, requests: () => { method: string;
       {
         setupRequest: (request) => {
           const next = requests();
-          return { ...request, method: next.method as 'GET', path: next.path, ...(next.body ? { body: next.body } : {}) };
+          return {
+            ...request,
+            method: next.method as 'GET',
+            path: next.path,
+            ...(next.body ? { body: next.body } : {}),
+            ...(next.headers ? { headers: { ...request.headers, ...next.headers } } : {}),
+          };
         },
       },
     ],
@@ -312,6 +325,17 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     if (phases.has('list')) figures.push(await load(`list (filters, ${seeded ? listRows.toLocaleString('en') : ids.length} rows)`, base, list, headers, pid));
     const nextCapture = roundRobin(ids);
     if (phases.has('capture')) figures.push(await load('capture', base, () => ({ method: 'POST', path: `/v1/transactions/${nextCapture()}/capture`, body: '{"amount":1}' }), headers, pid));
+    // BENCH_PHASES=capture-keyed: captures as careful clients send them, each with its own Idempotency-Key.
+    let keys = 0;
+    if (phases.has('capture-keyed')) {
+      const capture = () => ({
+        method: 'POST',
+        path: `/v1/transactions/${nextCapture()}/capture`,
+        body: '{"amount":1}',
+        headers: { 'idempotency-key': `bench-${process.pid}-${++keys}` },
+      });
+      figures.push(await load('capture with idempotency keys', base, capture, headers, pid));
+    }
     // Refunds need captured money on every transaction: capture a large part of each first.
     for (let i = 0; phases.has('refund') && i < ids.length; i += 32) {
       await Promise.all(

@@ -19,6 +19,8 @@ export interface MutationResult<T> {
   readonly body: T;
   readonly replayed: boolean;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The body as JSON, when it was serialised already (to be stored with its idempotency key): sent as it is. */
+  readonly json?: string;
 }
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
@@ -31,7 +33,7 @@ const inFlight = new Set<string>();
 
 function replay<T>(stored: IdempotencyRecord, fingerprint: string): MutationResult<T> {
   if (stored.fingerprint !== fingerprint) throw new KasseError('IDEMPOTENCY_KEY_REUSED');
-  return { statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) as T, replayed: true };
+  return { statusCode: stored.statusCode, body: JSON.parse(stored.responseBody) as T, replayed: true, json: stored.responseBody };
 }
 
 export async function idempotentMutation<T>(
@@ -53,15 +55,16 @@ export async function idempotentMutation<T>(
       const stored = await tx.getIdempotency(accountId, idempotency.key);
       if (stored !== undefined) return replay<T>(stored, idempotency.fingerprint);
       const result = await work(tx);
+      const json = JSON.stringify(result.body);
       await tx.insertIdempotency({
         accountId,
         key: idempotency.key,
         fingerprint: idempotency.fingerprint,
         statusCode: result.statusCode,
-        responseBody: JSON.stringify(result.body),
+        responseBody: json,
         createdAt: now(),
       });
-      return { ...result, replayed: false };
+      return { ...result, replayed: false, json };
     }, options);
   } catch (error) {
     if (!(error instanceof IdempotencyKeyTaken || isKasseError(error))) throw error;

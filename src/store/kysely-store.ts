@@ -581,18 +581,14 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
   }
 
   async insertIdempotency(record: IdempotencyRecord): Promise<void> {
-    try {
-      await this.db
+    // Written with every keyed operation: compiled once.
+    const query = this.#compiled('insertIdempotency', () =>
+      this.db
         .insertInto('idempotency_keys')
-        .values({
-          account_id: record.accountId,
-          key: record.key,
-          fingerprint: record.fingerprint,
-          status_code: record.statusCode,
-          response_body: record.responseBody,
-          created_at: record.createdAt,
-        })
-        .execute();
+        .values({ account_id: '', key: '', fingerprint: '', status_code: 0, response_body: '', created_at: '' }),
+    );
+    try {
+      await this.#run(query, [record.accountId, record.key, record.fingerprint, record.statusCode, record.responseBody, record.createdAt]);
     } catch (error) {
       if (this.options.isUniqueViolation(error)) throw new IdempotencyKeyTaken(record.accountId, record.key, { cause: error });
       throw error;

@@ -38,6 +38,16 @@ export function sendMutation<T>(reply: FastifyReply, result: MutationResult<T>):
   return result.body;
 }
 
+/**
+ * sendMutation for the routes answered with plainJsonSerializer: there the answer is exactly
+ * JSON.stringify(body), so one already serialised (stored with its idempotency key) goes as it
+ * is. (Routes with a compiled serializer may leave fields out: they serialise the body.)
+ */
+function sendPlainMutation<T>(reply: FastifyReply, result: MutationResult<T>): T | FastifyReply {
+  const body = sendMutation(reply, result);
+  return result.json === undefined ? body : reply.type(JSON_CONTENT).send(result.json);
+}
+
 export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['transactions'];
@@ -91,7 +101,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       schema: { tags, summary: 'Update merchant_reference_2', params: IdParams, body: UpdateTransactionSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
     async (request, reply) =>
-      sendMutation(reply, await transactions.updateTransaction(ctx, request.params.id, request.body, authorizedOperation(request))),
+      sendPlainMutation(reply, await transactions.updateTransaction(ctx, request.params.id, request.body, authorizedOperation(request))),
   );
 
   api.post(
@@ -101,8 +111,8 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       config: { access: 'write' },
       schema: { tags, summary: 'Capture all or part of the authorization', params: IdParams, body: CaptureSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
-    async (request, reply): Promise<TransactionView> =>
-      sendMutation(reply, await transactions.capture(ctx, request.params.id, request.body, authorizedOperation(request))),
+    async (request, reply) =>
+      sendPlainMutation(reply, await transactions.capture(ctx, request.params.id, request.body, authorizedOperation(request))),
   );
 
   api.post(
@@ -112,7 +122,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       config: { access: 'write' },
       schema: { tags, summary: 'Refund captured money', params: IdParams, body: RefundSchema, response: responses({ 200: TransactionSchema, ...errors }) },
     },
-    async (request, reply) => sendMutation(reply, await transactions.refund(ctx, request.params.id, request.body, authorizedOperation(request))),
+    async (request, reply) => sendPlainMutation(reply, await transactions.refund(ctx, request.params.id, request.body, authorizedOperation(request))),
   );
 
   api.post(
@@ -122,7 +132,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       config: { access: 'write' },
       schema: { tags, summary: 'Void the authorization, or its remainder after a partial capture', params: IdParams, response: responses({ 200: TransactionSchema, ...errors }) },
     },
-    async (request, reply) => sendMutation(reply, await transactions.voidTransaction(ctx, request.params.id, authorizedOperation(request, { ignoreBody: true }))),
+    async (request, reply) => sendPlainMutation(reply, await transactions.voidTransaction(ctx, request.params.id, authorizedOperation(request, { ignoreBody: true }))),
   );
 
   api.post(
@@ -139,7 +149,7 @@ export function transactionRoutes(app: FastifyInstance, ctx: ServiceContext): vo
       },
     },
     async (request, reply) =>
-      sendMutation(reply, await transactions.updateAuthorization(ctx, request.params.id, request.body, authorizedOperation(request))),
+      sendPlainMutation(reply, await transactions.updateAuthorization(ctx, request.params.id, request.body, authorizedOperation(request))),
   );
 }
 
