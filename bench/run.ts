@@ -10,7 +10,7 @@
  * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
- * BENCH_PHASES (`list,capture,refund,get,list-after`, plus `floor` and `capture-keyed` (captures with idempotency keys): measure only these, e.g. to profile one of them;
+ * BENCH_PHASES (`list,capture,capture-keyed,refund,get,list-after`, plus `floor`: measure only these, e.g. to profile one of them;
  * `list` runs before the writes, `list-after` after them),
  * BENCH_PG_WORKERS=<n> (serve PostgreSQL with `kasse serve --workers n`; CPU and RSS are summed over the server's processes).
  */
@@ -27,7 +27,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
-const phases = new Set((process.env.BENCH_PHASES ?? 'list,capture,refund,get,list-after').split(','));
+const phases = new Set((process.env.BENCH_PHASES ?? 'list,capture,capture-keyed,refund,get,list-after').split(','));
 const pgSocket = process.env.BENCH_PG_SOCKET ?? '/var/run/postgresql';
 const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLIENT_ID = 'bench-client';
