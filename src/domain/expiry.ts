@@ -53,11 +53,11 @@ export function effectiveExpiry(
   now: string,
 ): string | null {
   if (nominalExpiry === null || authorizedAt === null || type !== 'klarna.klarna') return nominalExpiry;
-  const ceiling = authorizationCeiling(type, authorizedAt);
-  if (ceiling === null) return nominalExpiry;
   const firstExtension = Date.parse(nominalExpiry) - KLARNA_EXTEND_BEFORE_DAYS * DAY_MS;
   const elapsed = Date.parse(now) - firstExtension;
   if (elapsed < 0) return nominalExpiry;
+  const ceiling = authorizationCeiling(type, authorizedAt);
+  if (ceiling === null) return nominalExpiry;
   const step = (KLARNA_WINDOW_DAYS - KLARNA_EXTEND_BEFORE_DAYS) * DAY_MS;
   const extensions = Math.floor(elapsed / step) + 1;
   return minIso(new Date(Date.parse(nominalExpiry) + extensions * step).toISOString(), ceiling);

@@ -777,10 +777,8 @@ class RecentTransactions {
     const current = await currentVersion(db, options, accountId, id, lock);
     if (current === undefined) return undefined;
     keepNewest(this.clockOffsets, accountId, current.clockOffsetMs, ACCOUNTS_REMEMBERED);
-    const matches = (entry: Remembered | undefined): entry is Remembered =>
-      entry !== undefined && entry.record.version === current.version && entry.record.accountId === accountId;
     const remembered = this.#entries.get(id);
-    const known = matches(own) ? own : matches(remembered) ? remembered : undefined;
+    const known = isAt(own, current.version, accountId) ? own : isAt(remembered, current.version, accountId) ? remembered : undefined;
     if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, entry: known };
     const found = await fullRead();
     return found && { found };
@@ -826,6 +824,11 @@ class RecentTransactions {
   peek(id: string): Remembered | undefined {
     return this.#entries.get(id);
   }
+}
+
+/** Whether `entry` is the account's transaction at `version`. */
+function isAt(entry: Remembered | undefined, version: number, accountId: string): entry is Remembered {
+  return entry !== undefined && entry.record.version === version && entry.record.accountId === accountId;
 }
 
 /** Accounts whose clock offset and subscriptions are remembered for optimistic changes. */
@@ -880,8 +883,8 @@ class WriterRepositories extends KyselyRepositories {
 
   override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
     const lock = options.forUpdate === true && this.options.rowLocks;
-    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
-    const read = await this.recent.read(this.writer, this.options, accountId, id, fullRead, this.#job?.get(id), lock);
+    // The full read is passed inline: a named closure costs a name property per call under tsx.
+    const read = await this.recent.read(this.writer, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options), this.#job?.get(id), lock);
     if (read !== undefined) this.#job?.set(id, { record: read.found.record, events: read.found.events, changed: false });
     return read?.found;
   }
@@ -1176,11 +1179,19 @@ export class KyselyStore extends KyselyRepositories implements Store {
     // On PostgreSQL each read of the store's own is committed data, on a SQLite file the reader's.
     // An in-memory SQLite connection also runs the storage transactions: it reads as it is.
     if (this.writer === undefined && this.engine !== 'postgres') return super.getTransactionWithEvents(accountId, id, options);
-    const fullRead = () => super.getTransactionWithEvents(accountId, id, options);
     // Entries are confirmed only while this process's writer is quiet: under a stream of
     // commits the data_version moves before the next read and the mark would be wasted work.
     const quiet = performance.now() - this.#lastCommitAt > QUIET_MS;
-    return this.#recent.readCommitted(this.kysely, this.options, accountId, id, fullRead, this.writer?.dataVersion, quiet);
+    return this.#recent.readCommitted(
+      this.kysely,
+      this.options,
+      accountId,
+      id,
+      // Inline: a named closure costs a name property per call under tsx.
+      () => super.getTransactionWithEvents(accountId, id, options),
+      this.writer?.dataVersion,
+      quiet,
+    );
   }
 
   /** Optimistic changes (PostgreSQL): written in one statement, or run locked after all. */
