@@ -4,6 +4,8 @@
  *
  * - Concurrent writers of one transaction or session are serialised by row locks
  *   (`SELECT ... FOR UPDATE`), held until commit; the version check stays as a second guard.
+ *   An optimistic change (the store's, see KyselyStore) takes no lock before its single
+ *   statement, whose update applies only at the version it read.
  * - Serialization failures and deadlocks (SQLSTATE 40001, 40P01) make the store re-run
  *   the whole storage transaction.
  * - Start-up work (migrations, bootstrap) runs under a session-level advisory lock, so
