@@ -696,6 +696,23 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.equal(stored.events[5]!.created_at, at(3600), 'FIFTH was decided on the clock as moved');
       const deliveries = await second.listDeliveries({ accountId: A, transactionId: record.id, limit: 10 });
       assert.deepEqual(deliveries.map((row) => row.eventSeq).sort((a, b) => a - b), [8, 9, 10]);
+
+      // A transaction created by a storage transaction of this process is known whole: its first change is one statement.
+      const created = { ...transaction(A), eventCount: 1 };
+      await first.transaction(async (tx) => {
+        await tx.insertTransaction(created);
+        await tx.appendEvents(created.id, [event(1, 'AUTHORIZE')]);
+      });
+      const before = { ...stats };
+      const changed = await first.transaction(async (tx) => {
+        const found = (await tx.getTransactionWithEvents(A, created.id, { forUpdate: true }))!;
+        const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+        if (!(await tx.updateTransaction(next, found.record))) throw new Error('the change was made from a stale read');
+        await tx.appendEvents(created.id, [event(next.eventCount)]);
+        return found.events.map((stored) => stored.event);
+      }, { optimistic: true });
+      assert.deepEqual([changed, stats.written - before.written], [['AUTHORIZE'], 1]);
+      assert.deepEqual((await second.getTransactionWithEvents(A, created.id))!.events.map((stored) => stored.event), ['AUTHORIZE', 'CAPTURE']);
     }));
 
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {

@@ -897,6 +897,12 @@ class WriterRepositories extends KyselyRepositories {
     return updated;
   }
 
+  /** A new transaction is known whole: remembered with the events the job appends to it (the first capture after a payment needs no read). */
+  override async insertTransaction(transaction: TransactionRecord): Promise<void> {
+    await super.insertTransaction(transaction);
+    this.#job?.set(transaction.id, { record: transaction, events: [], changed: true });
+  }
+
   override async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
     const subscriptions = await super.listSubscriptions(accountId);
     keepNewest(this.recent.subscriptions, accountId, subscriptions, ACCOUNTS_REMEMBERED);
