@@ -338,27 +338,40 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     id: string,
     options: { forUpdate?: boolean } = {},
   ): Promise<TransactionWithEvents | undefined> {
-    const forUpdate = options.forUpdate === true && this.options.rowLocks;
+    return this.readWithEvents(accountId, id, options.forUpdate === true);
+  }
+
+  /**
+   * The row, its account's clock offset and its events. `known` (PostgreSQL) are the first
+   * events of the transaction as read before: events are only ever appended, so only the ones
+   * after them are read and parsed (a transaction another process changed since costs its new
+   * events, not all of them).
+   */
+  protected async readWithEvents(accountId: string, id: string, lock: boolean, known?: readonly TransactionEventRecord[]): Promise<TransactionWithEvents | undefined> {
+    const forUpdate = lock && this.options.rowLocks;
     const postgres = this.options.engine === 'postgres';
+    const since = postgres && known !== undefined;
     // One statement for the row, its account's clock offset and (PostgreSQL, where every
     // statement is a round trip) its events; SQLite reads the events with a second statement.
-    const query = this.#compiled(`getTransactionWithEvents${forUpdate ? 'ForUpdate' : ''}`, () => {
+    const query = this.#compiled(`getTransactionWithEvents${forUpdate ? 'ForUpdate' : ''}${since ? 'Since' : ''}`, () => {
+      const events = since
+        ? sql<string[] | null>`(select array_agg(e.data order by e.seq) from transaction_events e where e.transaction_id = t.id and e.seq > ${0})`
+        : sql<string[] | null>`(select array_agg(e.data order by e.seq) from transaction_events e where e.transaction_id = t.id)`;
       const select = this.db
         .selectFrom('transactions as t')
         .selectAll('t')
         .select(accountClockOffset)
-        .$if(postgres, (qb) =>
-          qb.select(sql<string[] | null>`(select array_agg(e.data order by e.seq) from transaction_events e where e.transaction_id = t.id)`.as('event_data')),
-        )
+        .$if(postgres, (qb) => qb.select(events.as('event_data')))
         .where('t.id', '=', '')
         .where('t.account_id', '=', '');
       return forUpdate ? select.forUpdate('t') : select;
     });
     type Row = Selectable<TransactionsTable> & { account_clock_offset_ms: number | string | null; event_data?: string[] | null };
-    const [row] = (await this.#run<Row>(query, [id, accountId])).rows;
+    const [row] = (await this.#run<Row>(query, since ? [known.length, id, accountId] : [id, accountId])).rows;
     if (row === undefined) return undefined;
     const record = transactionFromRow(row);
     let events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
+    if (since) events = [...known, ...events];
     // PostgreSQL: a locking read that waited for another transaction's commit returns the row as
     // that commit left it, but its events subquery still sees the snapshot taken before the wait.
     // The row's event count tells; the events are then read again, under the lock now held.
@@ -763,7 +776,7 @@ class RecentTransactions {
     options: EngineOptions,
     accountId: string,
     id: string,
-    fullRead: () => Promise<TransactionWithEvents | undefined>,
+    fullRead: (known?: readonly TransactionEventRecord[]) => Promise<TransactionWithEvents | undefined>,
     own?: Remembered,
     lock = false,
   ): Promise<{ found: TransactionWithEvents; entry?: Remembered } | undefined> {
@@ -780,7 +793,9 @@ class RecentTransactions {
     const remembered = this.#entries.get(id);
     const known = isAt(own, current.version, accountId) ? own : isAt(remembered, current.version, accountId) ? remembered : undefined;
     if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, entry: known };
-    const found = await fullRead();
+    // Changed since: the events remembered (all of an older version, seq 1..n) need not be read again.
+    const older = remembered !== undefined && remembered.record.accountId === accountId && remembered.events.length === remembered.record.eventCount;
+    const found = await fullRead(older ? remembered.events : undefined);
     return found && { found };
   }
 
@@ -796,7 +811,7 @@ class RecentTransactions {
     options: EngineOptions,
     accountId: string,
     id: string,
-    fullRead: () => Promise<TransactionWithEvents | undefined>,
+    fullRead: (known?: readonly TransactionEventRecord[]) => Promise<TransactionWithEvents | undefined>,
     dataVersion?: () => number,
     confirm = false,
   ): Promise<TransactionWithEvents | undefined> {
@@ -884,7 +899,7 @@ class WriterRepositories extends KyselyRepositories {
   override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
     const lock = options.forUpdate === true && this.options.rowLocks;
     // The full read is passed inline: a named closure costs a name property per call under tsx.
-    const read = await this.recent.read(this.writer, this.options, accountId, id, () => super.getTransactionWithEvents(accountId, id, options), this.#job?.get(id), lock);
+    const read = await this.recent.read(this.writer, this.options, accountId, id, (known) => this.readWithEvents(accountId, id, options.forUpdate === true, known), this.#job?.get(id), lock);
     if (read !== undefined) this.#job?.set(id, { record: read.found.record, events: read.found.events, changed: false });
     return read?.found;
   }
@@ -1194,7 +1209,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
       accountId,
       id,
       // Inline: a named closure costs a name property per call under tsx.
-      () => super.getTransactionWithEvents(accountId, id, options),
+      (known) => this.readWithEvents(accountId, id, options.forUpdate === true, known),
       this.writer?.dataVersion,
       quiet,
     );
