@@ -97,10 +97,9 @@ function processTree(pid: number): number[] {
 }
 
 /** Peak resident set size (VmHWM) of the server's processes so far, summed, in MB. */
-function peakRssMb(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+function peakRssMb(tree: readonly number[]): number | undefined {
   let kb = 0;
-  for (const member of processTree(pid)) {
+  for (const member of tree) {
     try {
       kb += Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${member}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
@@ -111,10 +110,9 @@ function peakRssMb(pid: number | undefined): number | undefined {
 }
 
 /** CPU time (user + system) the server's processes have used so far, in microseconds. */
-function cpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+function cpuMicros(tree: readonly number[]): number {
   let ticks = 0;
-  for (const member of processTree(pid)) {
+  for (const member of tree) {
     try {
       const fields = readFileSync(`/proc/${member}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
@@ -133,7 +131,9 @@ interface BenchRequest {
 }
 
 async function load(name: string, url: string, requests: () => BenchRequest, headers: Record<string, string>, pid?: number): Promise<Figure> {
-  const cpuBefore = cpuMicros(pid);
+  // The server's processes, found once: the scan of /proc is not repeated around the measurement.
+  const tree = pid === undefined ? undefined : processTree(pid);
+  const cpuBefore = tree && cpuMicros(tree);
   // BENCH_PERF=<dir>: a `perf record` of the server during each measurement (needs linux-perf).
   const perf =
     process.env.BENCH_PERF && pid !== undefined
@@ -159,6 +159,7 @@ async function load(name: string, url: string, requests: () => BenchRequest, hea
       },
     ],
   });
+  const rssMb = tree && peakRssMb(tree);
   const figure: Figure = {
     name,
     rps: Math.round(result.requests.average),
@@ -167,9 +168,9 @@ async function load(name: string, url: string, requests: () => BenchRequest, hea
     p999: result.latency.p99_9,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
-    ...(peakRssMb(pid) !== undefined ? { rssMb: peakRssMb(pid)! } : {}),
+    ...(rssMb !== undefined ? { rssMb } : {}),
   };
-  const cpuAfter = cpuMicros(pid);
+  const cpuAfter = tree && cpuMicros(tree);
   if (perf) await new Promise((done) => (perf.once('exit', done), perf.kill('SIGINT')));
   const served = result.requests.total;
   const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && served > 0 ? Math.round((cpuAfter - cpuBefore) / served) : undefined;

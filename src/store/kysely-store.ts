@@ -151,6 +151,21 @@ function transactionUpdate(transaction: TransactionRecord, previous: Transaction
   return { changes: Object.fromEntries(columns.map((column) => [column, row[column] ?? null])), expectedVersion };
 }
 
+/** An event as stored: its JSON text is what every answer embeds (see transactionJson). */
+function eventRow(transactionId: string, event: TransactionEventRecord) {
+  return { transaction_id: transactionId, seq: Number(event.id), data: JSON.stringify(event), created_at: event.created_at };
+}
+
+/** An event row's values in the order of its columns (transaction_id, seq, data, created_at). */
+function eventRowValues(row: ReturnType<typeof eventRow>): unknown[] {
+  return [row.transaction_id, row.seq, row.data, row.created_at];
+}
+
+/** An idempotency record's values in the order of its columns (account_id, key, fingerprint, status_code, response_body, created_at). */
+function idempotencyRowValues(record: IdempotencyRecord): unknown[] {
+  return [record.accountId, record.key, record.fingerprint, record.statusCode, record.responseBody, record.createdAt];
+}
+
 function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
   return {
     id: row.id,
@@ -543,9 +558,9 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async appendEvents(transactionId: string, events: readonly TransactionEventRecord[]): Promise<void> {
     if (events.length === 0) return;
-    const rows = events.map((event) => ({ transaction_id: transactionId, seq: Number(event.id), data: JSON.stringify(event), created_at: event.created_at }));
+    const rows = events.map((event) => eventRow(transactionId, event));
     const query = this.#compiled(`appendEvents${rows.length}`, () => this.db.insertInto('transaction_events').values(rows));
-    await this.#run(query, rows.flatMap((row) => [row.transaction_id, row.seq, row.data, row.created_at]));
+    await this.#run(query, rows.flatMap(eventRowValues));
   }
 
   async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
@@ -601,7 +616,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
         .values({ account_id: '', key: '', fingerprint: '', status_code: 0, response_body: '', created_at: '' }),
     );
     try {
-      await this.#run(query, [record.accountId, record.key, record.fingerprint, record.statusCode, record.responseBody, record.createdAt]);
+      await this.#run(query, idempotencyRowValues(record));
     } catch (error) {
       if (this.options.isUniqueViolation(error)) throw new IdempotencyKeyTaken(record.accountId, record.key, { cause: error });
       throw error;
@@ -783,13 +798,13 @@ class RecentTransactions {
     if (own === undefined && !this.#entries.has(id)) {
       // Nothing to check against: the full read at once.
       const found = await fullRead();
-      if (found !== undefined) keepNewest(this.clockOffsets, accountId, found.clockOffsetMs, ACCOUNTS_REMEMBERED);
+      if (found !== undefined) this.#rememberClockOffset(options, accountId, found.clockOffsetMs);
       return found && { found };
     }
     // With `lock` the version statement locks the row (PostgreSQL), as the full read would.
     const current = await currentVersion(db, options, accountId, id, lock);
     if (current === undefined) return undefined;
-    keepNewest(this.clockOffsets, accountId, current.clockOffsetMs, ACCOUNTS_REMEMBERED);
+    this.#rememberClockOffset(options, accountId, current.clockOffsetMs);
     const remembered = this.#entries.get(id);
     const known = isAt(own, current.version, accountId) ? own : isAt(remembered, current.version, accountId) ? remembered : undefined;
     if (known !== undefined) return { found: { record: known.record, events: known.events, clockOffsetMs: current.clockOffsetMs }, entry: known };
@@ -833,6 +848,11 @@ class RecentTransactions {
   /** Only for content known to be committed. */
   remember(entry: Remembered): void {
     keepNewest(this.#entries, entry.record.id, entry, RECENT_TRANSACTIONS);
+  }
+
+  /** Optimistic changes are PostgreSQL's only: elsewhere nothing is kept for them. */
+  #rememberClockOffset(options: EngineOptions, accountId: string, clockOffsetMs: number): void {
+    if (options.engine === 'postgres') keepNewest(this.clockOffsets, accountId, clockOffsetMs, ACCOUNTS_REMEMBERED);
   }
 
   /** The remembered content of a transaction, unchecked (an optimistic change checks it when it writes). */
@@ -897,9 +917,9 @@ class WriterRepositories extends KyselyRepositories {
   }
 
   override async getTransactionWithEvents(accountId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<TransactionWithEvents | undefined> {
-    const lock = options.forUpdate === true && this.options.rowLocks;
+    const lock = options.forUpdate === true;
     // The full read is passed inline: a named closure costs a name property per call under tsx.
-    const read = await this.recent.read(this.writer, this.options, accountId, id, (known) => this.readWithEvents(accountId, id, options.forUpdate === true, known), this.#job?.get(id), lock);
+    const read = await this.recent.read(this.writer, this.options, accountId, id, (known) => this.readWithEvents(accountId, id, lock, known), this.#job?.get(id), lock && this.options.rowLocks);
     if (read !== undefined) this.#job?.set(id, { record: read.found.record, events: read.found.events, changed: false });
     return read?.found;
   }
@@ -920,7 +940,8 @@ class WriterRepositories extends KyselyRepositories {
 
   override async listSubscriptions(accountId: string): Promise<SubscriptionRecord[]> {
     const subscriptions = await super.listSubscriptions(accountId);
-    keepNewest(this.recent.subscriptions, accountId, subscriptions, ACCOUNTS_REMEMBERED);
+    // For optimistic changes, PostgreSQL's only.
+    if (this.options.engine === 'postgres') keepNewest(this.recent.subscriptions, accountId, subscriptions, ACCOUNTS_REMEMBERED);
     return subscriptions;
   }
 
@@ -1053,14 +1074,13 @@ class OptimisticRepositories extends KyselyRepositories {
       next.id,
       expectedVersion,
       ...Object.values(changes),
-      ...this.#events.flatMap((event) => [next.id, Number(event.id), JSON.stringify(event), event.created_at]),
+      ...this.#events.flatMap((event) => eventRowValues(eventRow(next.id, event))),
       ...this.#deliveries.flatMap((delivery) => {
         const row = deliveryToRow(delivery) as unknown as Record<string, unknown>;
         return DELIVERY_COLUMNS.map(([column]) => row[column] ?? null);
       }),
-      ...(idempotency?.record === undefined
-        ? []
-        : [idempotency.record.key, idempotency.record.fingerprint, idempotency.record.statusCode, idempotency.record.responseBody, idempotency.record.createdAt]),
+      // The account is $1: the record's other values follow.
+      ...(idempotency?.record === undefined ? [] : idempotencyRowValues(idempotency.record).slice(1)),
     ];
     let changed: number;
     try {
