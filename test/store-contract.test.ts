@@ -715,6 +715,67 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.deepEqual((await second.getTransactionWithEvents(A, created.id))!.events.map((stored) => stored.event), ['AUTHORIZE', 'CAPTURE']);
     }));
 
+  test('optimistic changes decided together are written by one statement, each under its own conditions', { timeout: 30_000 }, (t) =>
+    withTwoProcesses(t, async (first, second) => {
+      const stats = (first as unknown as { optimisticStats: { written: number; ranLocked: number } }).optimisticStats;
+      // Six transactions this process created, so it remembers them whole.
+      const records = Array.from({ length: 6 }, () => ({ ...transaction(A), eventCount: 1 }));
+      for (const record of records) {
+        await first.transaction(async (tx) => {
+          await tx.insertTransaction(record);
+          await tx.appendEvents(record.id, [event(1, 'AUTHORIZE')]);
+        });
+      }
+      // A read tells this process the account's clock offset, which optimistic changes need too.
+      await first.getTransactionWithEvents(A, records[5]!.id);
+      const capture = (store: Store, id: string, label: string, key?: string) =>
+        store.transaction(async (tx) => {
+          if (key !== undefined && (await tx.getIdempotency(A, key)) !== undefined) return 'replayed';
+          const found = (await tx.getTransactionWithEvents(A, id, { forUpdate: true }))!;
+          const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+          if (!(await tx.updateTransaction(next, found.record))) throw new Error('the change was made from a stale read');
+          await tx.appendEvents(id, [{ ...event(next.eventCount), event: label }]);
+          if (key !== undefined) await tx.insertIdempotency({ ...idempotency(A, key), responseBody: `{"label":"${label}"}` });
+          return found.events.map((stored) => stored.event).join(',');
+        }, { optimistic: true });
+
+      // Another process changed the third transaction: this process still remembers the version before.
+      const third = (await second.getTransactionWithEvents(A, records[2]!.id))!.record;
+      assert.ok(await second.updateTransaction({ ...third, merchantReference2: 'elsewhere', version: third.version + 1 }, third));
+      const before = { ...stats };
+      // Decided in one turn: one statement for the batch. The stale one, and the second change
+      // of the first transaction (decided on the version the first change replaces), run locked.
+      const answers = await Promise.all([
+        capture(first, records[0]!.id, 'A'),
+        capture(first, records[1]!.id, 'B', 'key-b'),
+        capture(first, records[2]!.id, 'C'),
+        capture(first, records[3]!.id, 'D'),
+        capture(first, records[0]!.id, 'A2'),
+        capture(first, records[4]!.id, 'E', 'key-e'),
+      ]);
+      assert.deepEqual(answers, ['AUTHORIZE', 'AUTHORIZE', 'AUTHORIZE', 'AUTHORIZE', 'AUTHORIZE,A', 'AUTHORIZE']);
+      assert.deepEqual([stats.written - before.written, stats.ranLocked - before.ranLocked], [4, 2]);
+      const stored = await Promise.all(records.map((record) => second.getTransactionWithEvents(A, record.id)));
+      assert.deepEqual(
+        stored.map((found) => found!.events.map((stored) => stored.event)),
+        [['AUTHORIZE', 'A', 'A2'], ['AUTHORIZE', 'B'], ['AUTHORIZE', 'C'], ['AUTHORIZE', 'D'], ['AUTHORIZE', 'E'], ['AUTHORIZE']],
+      );
+      assert.deepEqual(stored.map((found) => found!.record.version - records[0]!.version), [2, 1, 2, 1, 1, 0]);
+      assert.equal(stored[2]!.record.merchantReference2, 'elsewhere', 'the locked run started from the other process’s change');
+      assert.equal((await second.getIdempotency(A, 'key-b'))?.responseBody, '{"label":"B"}');
+      assert.equal((await second.getIdempotency(A, 'key-e'))?.responseBody, '{"label":"E"}');
+
+      // A key stored meanwhile by another process makes that change run locked and replay; the others of its batch are written.
+      await second.insertIdempotency(idempotency(A, 'key-taken'));
+      const again = { ...stats };
+      assert.deepEqual(
+        await Promise.all([capture(first, records[3]!.id, 'D2', 'key-taken'), capture(first, records[5]!.id, 'F'), capture(first, records[4]!.id, 'E2')]),
+        ['replayed', 'AUTHORIZE', 'AUTHORIZE,E'],
+      );
+      assert.deepEqual([stats.written - again.written, stats.ranLocked - again.ranLocked], [2, 1]);
+      assert.deepEqual((await second.getTransactionWithEvents(A, records[3]!.id))!.events.map((stored) => stored.event), ['AUTHORIZE', 'D']);
+    }));
+
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
     if (!(await postgresServerReachable())) {
       t.skip('no PostgreSQL server reachable');

@@ -974,7 +974,7 @@ const OPTIMISTIC_METHODS = new Set([
  * Repositories of an optimistic change (PostgreSQL; see TransactionOptions): the transaction
  * and the account's clock offset and webhook subscriptions come from what the store remembers,
  * without a statement; the change (the row's new columns, its events, its deliveries) is kept
- * and written by `write` as one statement that applies only if the row still has the version
+ * and written by OptimisticWrites in one statement that applies only if the row still has the version
  * read, the account the clock offset used and the subscriptions consulted. Nothing is locked and
  * nothing is written before that statement, so a job that cannot finish here is simply run again
  * the usual way. Every other method refuses (NotOptimistic).
@@ -1047,50 +1047,140 @@ class OptimisticRepositories extends KyselyRepositories {
   }
 
   /**
-   * Writes the change in one statement; the transaction as now committed, or undefined when
-   * the statement found anything changed (or the job wrote nothing) and the job must run locked.
-   * A statement the server refused (an SQLSTATE) changed nothing and is run locked too; any
-   * other failure (the connection) is thrown, for the change may have committed.
+   * The change the job made, to be written by OptimisticWrites; undefined when the job changed
+   * nothing (or stored no answer for its key) and must run locked.
    */
-  async write(): Promise<Remembered | undefined> {
+  change(): OptimisticChange | undefined {
     const read = this.#read;
     const next = this.#next;
     const idempotency = this.#idempotency;
     if (read === undefined || next === undefined) return undefined;
     if (idempotency !== undefined && (idempotency.record === undefined || idempotency.accountId !== next.accountId)) return undefined;
-    const { changes, expectedVersion } = transactionUpdate(next, read.record);
-    const columns = Object.keys(changes);
-    // Subscriptions are compared only when the job consulted them (null: not compared).
-    const subscriptions = this.#subscriptions?.map(subscriptionFingerprint) ?? null;
-    const keyed = idempotency?.record !== undefined;
-    const shape = `optimisticChange:${columns.join(',')}:${this.#events.length}:${this.#deliveries.length}:${keyed}`;
-    const query = compiledQuery(this.options, shape, () => ({
-      compile: () => CompiledQuery.raw(optimisticChangeSql(columns, this.#events.length, this.#deliveries.length, keyed)),
-    }));
-    const parameters: unknown[] = [
-      next.accountId,
-      read.clockOffsetMs,
-      subscriptions,
-      next.id,
-      expectedVersion,
-      ...Object.values(changes),
-      ...this.#events.flatMap((event) => eventRowValues(eventRow(next.id, event))),
-      ...this.#deliveries.flatMap((delivery) => {
-        const row = deliveryToRow(delivery) as unknown as Record<string, unknown>;
-        return DELIVERY_COLUMNS.map(([column]) => row[column] ?? null);
-      }),
-      // The account is $1: the record's other values follow.
-      ...(idempotency?.record === undefined ? [] : idempotencyRowValues(idempotency.record).slice(1)),
-    ];
-    let changed: number;
+    // Every change moves the version on: caches of committed rows rely on it (as transactionUpdate checks).
+    if (next.version <= read.record.version) throw new Error(`A transaction update must move its version past ${read.record.version}`);
+    return {
+      read,
+      next,
+      events: this.#events,
+      deliveries: this.#deliveries,
+      // Subscriptions are compared only when the job consulted them (null: not compared).
+      subscriptions: this.#subscriptions?.map(subscriptionFingerprint) ?? null,
+      idempotency: idempotency?.record,
+    };
+  }
+}
+
+/** A change decided optimistically: the transaction as read and as changed, and what the change inserts. */
+interface OptimisticChange {
+  readonly read: Remembered & { readonly clockOffsetMs: number };
+  readonly next: TransactionRecord;
+  readonly events: readonly TransactionEventRecord[];
+  readonly deliveries: readonly DeliveryRecord[];
+  /** The fingerprints of the subscriptions consulted, or null when the job did not consult them. */
+  readonly subscriptions: readonly string[] | null;
+  readonly idempotency: IdempotencyRecord | undefined;
+}
+
+/** Changes in one statement at most, and statements of optimistic changes under way at once. */
+const OPTIMISTIC_BATCH = 64;
+const OPTIMISTIC_STATEMENTS = 4;
+
+/**
+ * Writes optimistic changes (PostgreSQL): the changes decided while a statement is under way
+ * (or within one turn of the event loop) go together in the next one, which updates each row
+ * only where all of that change's conditions hold (see optimisticChangesSql) and answers the
+ * ids it changed. One statement, one COMMIT and one round trip for many requests, as the
+ * SQLite writer's group commit.
+ */
+class OptimisticWrites {
+  readonly #queue: Array<{ readonly change: OptimisticChange; readonly settle: (written: boolean) => void; readonly fail: (error: unknown) => void }> = [];
+  /** Transactions with a change queued or being written, and when that settles. */
+  readonly #busy = new Map<string, { readonly settled: Promise<void>; readonly done: () => void }>();
+  #writing = 0;
+  #scheduled = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: EngineOptions,
+  ) {}
+
+  /**
+   * Whether the change was written; false when it must run locked. A change of a transaction
+   * that already has one queued or under way was decided on the version that one replaces: it
+   * answers false once that one is settled, so the changes keep their order. Throws when the
+   * statement's outcome is unknown (the connection failed).
+   */
+  write(change: OptimisticChange): Promise<boolean> {
+    const { id } = change.next;
+    const busy = this.#busy.get(id);
+    if (busy !== undefined) return busy.settled.then(() => false);
+    let done!: () => void;
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    this.#busy.set(id, { settled, done });
+    return new Promise((settle, fail) => {
+      this.#queue.push({ change, settle, fail });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing >= OPTIMISTIC_STATEMENTS || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    // On the next turn: the changes decided in this one go together.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue.splice(0, OPTIMISTIC_BATCH);
+    if (batch.length === 0) return;
+    this.#writing += 1;
     try {
-      const { rows } = await runCompiled<{ changed: number }>(this.db, query, parameters);
-      changed = Number(rows[0]?.changed ?? 0);
+      const written = await this.#run(batch.map((entry) => entry.change));
+      for (const entry of batch) entry.settle(written.has(entry.change.next.id));
     } catch (error) {
-      if (typeof (error as { code?: unknown } | null)?.code === 'string') return undefined;
-      throw error;
+      // Refused by the server (an SQLSTATE, e.g. a key stored meanwhile): nothing was written, all run locked.
+      const refused = typeof (error as { code?: unknown } | null)?.code === 'string';
+      for (const entry of batch) {
+        if (refused) entry.settle(false);
+        else entry.fail(error);
+      }
+    } finally {
+      for (const entry of batch) {
+        const { id } = entry.change.next;
+        this.#busy.get(id)?.done();
+        this.#busy.delete(id);
+      }
+      this.#writing -= 1;
+      this.#schedule();
     }
-    return changed === 1 ? { record: next, events: [...read.events, ...this.#events] } : undefined;
+  }
+
+  async #run(changes: readonly OptimisticChange[]): Promise<Set<string>> {
+    const rows = changes.map((change) => {
+      const { created_at: _created, ...row } = transactionToRow(change.next);
+      const key = change.idempotency;
+      return {
+        ...row,
+        expected_version: change.read.record.version,
+        clock_offset_ms: change.read.clockOffsetMs,
+        subscriptions: change.subscriptions,
+        ...(key === undefined
+          ? {}
+          : { idempotency_key: key.key, idempotency_fingerprint: key.fingerprint, idempotency_status_code: key.statusCode, idempotency_response_body: key.responseBody, idempotency_created_at: key.createdAt }),
+      };
+    });
+    const query = compiledQuery(this.options, 'optimisticChanges', () => ({ compile: () => CompiledQuery.raw(optimisticChangesSql(transactionSetColumns(rows[0]!))) }));
+    // JSON, one parameter per table: serialised natively here and parsed by the server; text
+    // arrays cost more to build (node-postgres escapes each element) and to parse.
+    const { rows: written } = await runCompiled<{ id: string }>(this.db, query, [
+      JSON.stringify(rows),
+      JSON.stringify(changes.flatMap((change) => change.events.map((event) => eventRow(change.next.id, event)))),
+      JSON.stringify(changes.flatMap((change) => change.deliveries.map((delivery) => deliveryToRow(delivery)))),
+    ]);
+    return new Set(written.map((row) => row.id));
   }
 }
 
@@ -1115,46 +1205,55 @@ const DELIVERY_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['last_status_code', 'integer'], ['last_error', 'text'], ['delivered_at', 'text'], ['created_at', 'text'],
 ];
 
+/** SQL types of the transaction columns that are not text. */
+const TRANSACTION_COLUMN_TYPES: Readonly<Record<string, string>> = {
+  amount: 'bigint', captured_amount: 'bigint', refunded_amount: 'bigint', voided_amount: 'bigint', event_count: 'integer', version: 'integer',
+};
+
+/** The columns an optimistic change sets (all but the row's identity), with their SQL types, in the order of `row`. */
+function transactionSetColumns(row: Record<string, unknown>): ReadonlyArray<readonly [string, string]> {
+  return Object.keys(row)
+    .filter((column) => column !== 'id' && column !== 'account_id' && !column.startsWith('idempotency_') && !['expected_version', 'clock_offset_ms', 'subscriptions'].includes(column))
+    .map((column) => [column, TRANSACTION_COLUMN_TYPES[column] ?? 'text'] as const);
+}
+
 /**
- * The statement of an optimistic change (PostgreSQL). Parameters: $1 account, $2 its clock
- * offset as read, $3 the subscriptions' fingerprints as consulted (null if not), $4 transaction id, $5 the
- * version read, then the changed columns, the events (4 each), the deliveries and, for a
- * request with an idempotency key, the key and its answer (stored only if the key is unused;
- * one stored meanwhile by another process makes the insert collide, which runs the job locked). The update
- * applies only where all of it still holds (under READ COMMITTED a concurrent update of the row
- * is waited for and the condition checked again on the row it left); the inserts only when the
- * update did. It answers how many rows it changed: 1 or 0.
+ * The statement of a batch of optimistic changes (PostgreSQL). Its three parameters are JSON
+ * arrays: $1 one object per change — the transaction's id, account and every column it sets,
+ * the version read (`expected_version`), the account's clock offset as read, the fingerprints
+ * of the subscriptions consulted (a JSON array, or null when not consulted) and any
+ * idempotency key with its answer — $2 the events and $3 the deliveries, as rows. A row is
+ * updated only where all of its change's conditions still hold (under READ COMMITTED a
+ * concurrent update of the row is waited for and the condition checked again on the row it
+ * left): the version, the clock offset, the subscriptions and an unused key. Events,
+ * deliveries and keys are inserted only for the rows updated, and the statement answers their
+ * ids. Setting a column to its value again keeps an update HOT on PostgreSQL, so all columns
+ * are set and one text serves every batch.
  */
-function optimisticChangeSql(columns: readonly string[], events: number, deliveries: number, keyed: boolean): string {
-  let next = 6;
-  const parameter = (type?: string) => `$${next++}${type ? `::${type}` : ''}`;
-  const set = columns.map((column) => `"${column}" = ${parameter()}`).join(', ');
-  const rows = (count: number, types: readonly string[]) =>
-    Array.from({ length: count }, () => `(${types.map((type) => parameter(type)).join(', ')})`).join(', ');
-  const eventRows = rows(events, ['text', 'integer', 'text', 'text']);
-  const deliveryRows = rows(deliveries, DELIVERY_COLUMNS.map(([, type]) => type));
-  const deliveryNames = DELIVERY_COLUMNS.map(([column]) => column).join(', ');
-  // The idempotency key and its answer (key, fingerprint, status, body, time): stored with the change, only where none is stored yet.
-  const key = keyed ? [parameter('text'), parameter('text'), parameter('integer'), parameter('text'), parameter('text')] : [];
+function optimisticChangesSql(columns: ReadonlyArray<readonly [string, string]>): string {
+  const definitions = (typed: ReadonlyArray<readonly [string, string]>) => typed.map(([column, type]) => `"${column}" ${type}`).join(', ');
+  const names = (typed: ReadonlyArray<readonly [string, string]>) => typed.map(([column]) => column).join(', ');
+  const changeColumns: ReadonlyArray<readonly [string, string]> = [
+    ['id', 'text'], ['account_id', 'text'], ['expected_version', 'integer'], ['clock_offset_ms', 'bigint'], ['subscriptions', 'jsonb'],
+    ['idempotency_key', 'text'], ['idempotency_fingerprint', 'text'], ['idempotency_status_code', 'integer'], ['idempotency_response_body', 'text'], ['idempotency_created_at', 'text'],
+    ...columns,
+  ];
+  const eventColumns = [['transaction_id', 'text'], ['seq', 'integer'], ['data', 'text'], ['created_at', 'text']] as const;
   return [
-    `WITH u AS (UPDATE transactions SET ${set} WHERE id = $4 AND account_id = $1 AND version = $5`,
-    `  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = $1 AND a.clock_offset_ms = $2)`,
-    keyed ? `  AND NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.account_id = $1 AND k.key = ${key[0]})` : '',
-    `  AND ($3::text[] IS NULL OR ARRAY(SELECT s.id || ' ' || s.url || ' ' || s.events FROM webhook_subscriptions s WHERE s.account_id = $1 ORDER BY s.created_at, s.id) = $3::text[])`,
-    `  RETURNING id)`,
-    events > 0
-      ? `, e AS (INSERT INTO transaction_events (transaction_id, seq, data, created_at) SELECT v.* FROM (VALUES ${eventRows}) AS v (transaction_id, seq, data, created_at) WHERE EXISTS (SELECT 1 FROM u))`
-      : '',
-    deliveries > 0
-      ? `, d AS (INSERT INTO webhook_deliveries (${deliveryNames}) SELECT v.* FROM (VALUES ${deliveryRows}) AS v (${deliveryNames}) WHERE EXISTS (SELECT 1 FROM u))`
-      : '',
-    keyed
-      ? `, i AS (INSERT INTO idempotency_keys (account_id, key, fingerprint, status_code, response_body, created_at) SELECT $1, ${key.join(', ')} WHERE EXISTS (SELECT 1 FROM u))`
-      : '',
-    'SELECT count(*)::int AS changed FROM u',
-  ]
-    .filter((line) => line !== '')
-    .join('\n');
+    `WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v (${definitions(changeColumns)})),`,
+    `u AS (UPDATE transactions t SET ${columns.map(([column]) => `"${column}" = v."${column}"`).join(', ')}`,
+    '  FROM v WHERE t.id = v.id AND t.account_id = v.account_id AND t.version = v.expected_version',
+    '  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.account_id AND a.clock_offset_ms = v.clock_offset_ms)',
+    "  AND (v.subscriptions IS NULL OR v.subscriptions = (SELECT coalesce(jsonb_agg(s.id || ' ' || s.url || ' ' || s.events ORDER BY s.created_at, s.id), '[]'::jsonb) FROM webhook_subscriptions s WHERE s.account_id = v.account_id))",
+    '  AND (v.idempotency_key IS NULL OR NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.account_id = v.account_id AND k.key = v.idempotency_key))',
+    '  RETURNING t.id),',
+    `e AS (INSERT INTO transaction_events (${names(eventColumns)}) SELECT ${names(eventColumns)} FROM json_to_recordset($2::json) AS e (${definitions(eventColumns)}) WHERE e.transaction_id IN (SELECT id FROM u)),`,
+    `d AS (INSERT INTO webhook_deliveries (${names(DELIVERY_COLUMNS)}) SELECT ${names(DELIVERY_COLUMNS)} FROM json_to_recordset($3::json) AS d (${definitions(DELIVERY_COLUMNS)}) WHERE d.transaction_id IN (SELECT id FROM u)),`,
+    'i AS (INSERT INTO idempotency_keys (account_id, key, fingerprint, status_code, response_body, created_at)',
+    '  SELECT v.account_id, v.idempotency_key, v.idempotency_fingerprint, v.idempotency_status_code, v.idempotency_response_body, v.idempotency_created_at',
+    '  FROM v WHERE v.idempotency_key IS NOT NULL AND v.id IN (SELECT id FROM u))',
+    'SELECT id FROM u',
+  ].join('\n');
 }
 
 /** Records a store keeps as last listed. */
@@ -1189,6 +1288,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
   private startupQueue: Promise<unknown> = Promise.resolve();
   private readonly committer: GroupCommitter<WriterRepositories> | undefined;
   readonly #recent = new RecentTransactions();
+  readonly #optimisticWrites: OptimisticWrites;
   #lastCommitAt = 0;
 
   constructor(
@@ -1198,6 +1298,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
   ) {
     super(kysely, options);
     this.engine = options.engine;
+    this.#optimisticWrites = new OptimisticWrites(kysely, options);
     // The store's own reads see committed data only: on PostgreSQL (each outside a transaction), on a
     // SQLite file (the reader connection). One in-memory SQLite connection also runs the transactions.
     if (writer !== undefined || options.engine === 'postgres') this.listedRecords = new ListedRecords();
@@ -1298,12 +1399,12 @@ export class KyselyStore extends KyselyRepositories implements Store {
       this.optimisticStats.ranLocked += 1;
       return undefined;
     }
-    const written = await repos.write();
-    if (written === undefined) {
+    const change = repos.change();
+    if (change === undefined || !(await this.#optimisticWrites.write(change))) {
       this.optimisticStats.ranLocked += 1;
       return undefined;
     }
-    this.#recent.remember(written);
+    this.#recent.remember({ record: change.next, events: [...change.read.events, ...change.events] });
     this.optimisticStats.written += 1;
     return { value };
   }
