@@ -1245,7 +1245,10 @@ function optimisticChangesSql(columns: ReadonlyArray<readonly [string, string]>)
     '  FROM v WHERE t.id = v.id AND t.account_id = v.account_id AND t.version = v.expected_version',
     '  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.account_id AND a.clock_offset_ms = v.clock_offset_ms)',
     "  AND (v.subscriptions IS NULL OR v.subscriptions = (SELECT coalesce(jsonb_agg(s.id || ' ' || s.url || ' ' || s.events ORDER BY s.created_at, s.id), '[]'::jsonb) FROM webhook_subscriptions s WHERE s.account_id = v.account_id))",
-    '  AND (v.idempotency_key IS NULL OR NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.account_id = v.account_id AND k.key = v.idempotency_key))',
+    // Without a key (null) nothing matches. A scalar subquery, not NOT EXISTS: that one becomes an anti-join (or a hashed
+    // subplan), whose plan, cached while the table was small, then scans every stored key per change; this one is one
+    // primary-key lookup per change whatever the table's size.
+    '  AND (SELECT count(*) FROM idempotency_keys k WHERE k.account_id = v.account_id AND k.key = v.idempotency_key) = 0',
     '  RETURNING t.id),',
     `e AS (INSERT INTO transaction_events (${names(eventColumns)}) SELECT ${names(eventColumns)} FROM json_to_recordset($2::json) AS e (${definitions(eventColumns)}) WHERE e.transaction_id IN (SELECT id FROM u)),`,
     `d AS (INSERT INTO webhook_deliveries (${names(DELIVERY_COLUMNS)}) SELECT ${names(DELIVERY_COLUMNS)} FROM json_to_recordset($3::json) AS d (${definitions(DELIVERY_COLUMNS)}) WHERE d.transaction_id IN (SELECT id FROM u)),`,
