@@ -358,7 +358,11 @@ async function benchStore(store: string): Promise<Figure[] | undefined> {
     if (commits > 0) process.stdout.write(`  group commit: ${committed} storage transactions in ${commits} commits (mean ${(committed / commits).toFixed(1)})\n`);
     const written = Number(/^kasse_store_optimistic_changes\{outcome="written"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
     const ranLocked = Number(/^kasse_store_optimistic_changes\{outcome="ran_locked"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
-    if (written + ranLocked > 0) process.stdout.write(`  optimistic changes: ${written} written in one statement, ${ranLocked} run locked after all\n`);
+    const statements = Number(/^kasse_store_optimistic_statements (\d+)/m.exec(metrics)?.[1] ?? 0);
+    if (written + ranLocked > 0) {
+      const mean = statements > 0 ? ` by ${statements} statements (mean batch ${(written / statements).toFixed(1)})` : '';
+      process.stdout.write(`  optimistic changes: ${written} written${mean}, ${ranLocked} run locked after all\n`);
+    }
     return figures;
   } finally {
     await server.stop();

@@ -1102,6 +1102,7 @@ class OptimisticWrites {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: EngineOptions,
+    private readonly stats: { statements: number },
   ) {}
 
   /**
@@ -1137,6 +1138,7 @@ class OptimisticWrites {
     const batch = this.#queue.splice(0, OPTIMISTIC_BATCH);
     if (batch.length === 0) return;
     this.#writing += 1;
+    this.stats.statements += 1;
     try {
       const written = await this.#run(batch.map((entry) => entry.change));
       for (const entry of batch) entry.settle(written.has(entry.change.next.id));
@@ -1301,7 +1303,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
   ) {
     super(kysely, options);
     this.engine = options.engine;
-    this.#optimisticWrites = new OptimisticWrites(kysely, options);
+    this.#optimisticWrites = new OptimisticWrites(kysely, options, this.optimisticStats);
     // The store's own reads see committed data only: on PostgreSQL (each outside a transaction), on a
     // SQLite file (the reader connection). One in-memory SQLite connection also runs the transactions.
     if (writer !== undefined || options.engine === 'postgres') this.listedRecords = new ListedRecords();
@@ -1339,8 +1341,8 @@ export class KyselyStore extends KyselyRepositories implements Store {
     );
   }
 
-  /** Optimistic changes (PostgreSQL): written in one statement, or run locked after all. */
-  readonly optimisticStats = { written: 0, ranLocked: 0 };
+  /** Optimistic changes (PostgreSQL): written, or run locked after all; and the statements that wrote them (batches). */
+  readonly optimisticStats = { written: 0, ranLocked: 0, statements: 0 };
 
   /** How many commits carried how many storage transactions (group commit only). */
   get groupCommitStats(): GroupCommitStats | undefined {

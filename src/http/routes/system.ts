@@ -13,16 +13,24 @@ export function systemRoutes(app: FastifyInstance, store: Store): void {
     new Gauge({ name: 'kasse_store_committed_transactions', help: 'Storage transactions committed since start; divided by kasse_store_commits, the mean batch size', registers: [registry], collect() { this.set(stats().jobs); } });
     new Gauge({ name: 'kasse_store_largest_commit', help: 'Most storage transactions in one commit since start', registers: [registry], collect() { this.set(stats().largestBatch); } });
   }
-  const optimistic = (store as { optimisticStats?: { written: number; ranLocked: number } }).optimisticStats;
+  const optimistic = (store as { optimisticStats?: { written: number; ranLocked: number; statements: number } }).optimisticStats;
   if (optimistic !== undefined && store.engine === 'postgres') {
     new Gauge({
       name: 'kasse_store_optimistic_changes',
-      help: 'Transaction changes tried optimistically since start (PostgreSQL), by outcome: written in one statement, or run locked after all',
+      help: 'Transaction changes tried optimistically since start (PostgreSQL), by outcome: written by a batch statement, or run locked after all',
       labelNames: ['outcome'] as const,
       registers: [registry],
       collect() {
         this.set({ outcome: 'written' }, optimistic.written);
         this.set({ outcome: 'ran_locked' }, optimistic.ranLocked);
+      },
+    });
+    new Gauge({
+      name: 'kasse_store_optimistic_statements',
+      help: 'Statements that wrote optimistic changes since start (PostgreSQL); the changes written divided by this, the mean batch size',
+      registers: [registry],
+      collect() {
+        this.set(optimistic.statements);
       },
     });
   }
