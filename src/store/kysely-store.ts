@@ -25,6 +25,7 @@ import type {
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { compiledQuery, runCompiled } from './compiled-queries.js';
+import { eventJson, parseEvent } from './event-json.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import { deliveryToRow, KyselyWebhookRepositories } from './kysely-webhooks.js';
@@ -153,7 +154,7 @@ function transactionUpdate(transaction: TransactionRecord, previous: Transaction
 
 /** An event as stored: its JSON text is what every answer embeds (see transactionJson). */
 function eventRow(transactionId: string, event: TransactionEventRecord) {
-  return { transaction_id: transactionId, seq: Number(event.id), data: JSON.stringify(event), created_at: event.created_at };
+  return { transaction_id: transactionId, seq: Number(event.id), data: eventJson(event), created_at: event.created_at };
 }
 
 /** An event row's values in the order of its columns (transaction_id, seq, data, created_at). */
@@ -385,7 +386,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     const [row] = (await this.#run<Row>(query, since ? [known.length, id, accountId] : [id, accountId])).rows;
     if (row === undefined) return undefined;
     const record = transactionFromRow(row);
-    let events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
+    let events = postgres ? (row.event_data ?? []).map(parseEvent) : ((await this.listEvents([id])).get(id) ?? []);
     if (since) events = [...known, ...events];
     // PostgreSQL: a locking read that waited for another transaction's commit returns the row as
     // that commit left it, but its events subquery still sees the snapshot taken before the wait.
@@ -565,7 +566,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
     const result = new Map<string, TransactionEventRecord[]>(transactionIds.map((id) => [id, []]));
-    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(JSON.parse(row.data));
+    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(parseEvent(row.data));
     return result;
   }
 
@@ -1245,7 +1246,10 @@ function optimisticChangesSql(columns: ReadonlyArray<readonly [string, string]>)
     `WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v (${definitions(changeColumns)})),`,
     `u AS (UPDATE transactions t SET ${columns.map(([column]) => `"${column}" = v."${column}"`).join(', ')}`,
     '  FROM v WHERE t.id = v.id AND t.account_id = v.account_id AND t.version = v.expected_version',
-    '  AND EXISTS (SELECT 1 FROM accounts a WHERE a.id = v.account_id AND a.clock_offset_ms = v.clock_offset_ms)',
+    // The other conditions are scalar subqueries on the change (v), not joins: the only way to a row is then its primary
+    // key, whatever the statistics said when the plan was cached (joined to accounts, a plan cached on a young table's
+    // statistics reached the row through the account's index, reading all of its transactions for every change).
+    '  AND (SELECT a.clock_offset_ms FROM accounts a WHERE a.id = v.account_id) = v.clock_offset_ms',
     "  AND (v.subscriptions IS NULL OR v.subscriptions = (SELECT coalesce(jsonb_agg(s.id || ' ' || s.url || ' ' || s.events ORDER BY s.created_at, s.id), '[]'::jsonb) FROM webhook_subscriptions s WHERE s.account_id = v.account_id))",
     // Without a key (null) nothing matches. A scalar subquery, not NOT EXISTS: that one becomes an anti-join (or a hashed
     // subplan), whose plan, cached while the table was small, then scans every stored key per change; this one is one
