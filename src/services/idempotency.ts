@@ -19,7 +19,7 @@ export interface MutationResult<T> {
   readonly body: T;
   readonly replayed: boolean;
   readonly headers?: Readonly<Record<string, string>>;
-  /** The body as JSON (exactly JSON.stringify(body)) when it was serialised already, by the operation or to be stored with its idempotency key: sent as it is. */
+  /** The body as JSON, when it was serialised already (to be stored with its idempotency key): sent as it is. */
   readonly json?: string;
 }
 
@@ -41,8 +41,7 @@ export async function idempotentMutation<T>(
   accountId: string,
   idempotency: { key: string; fingerprint: string } | undefined,
   now: () => string,
-  /** Its answer; with `json`, the body already serialised (exactly JSON.stringify(body)). */
-  work: (tx: Repositories) => Promise<{ statusCode: number; body: T; headers?: Record<string, string>; json?: string }>,
+  work: (tx: Repositories) => Promise<{ statusCode: number; body: T; headers?: Record<string, string> }>,
   options?: TransactionOptions,
 ): Promise<MutationResult<T>> {
   if (idempotency === undefined) {
@@ -56,7 +55,7 @@ export async function idempotentMutation<T>(
       const stored = await tx.getIdempotency(accountId, idempotency.key);
       if (stored !== undefined) return replay<T>(stored, idempotency.fingerprint);
       const result = await work(tx);
-      const json = result.json ?? JSON.stringify(result.body);
+      const json = JSON.stringify(result.body);
       await tx.insertIdempotency({
         accountId,
         key: idempotency.key,

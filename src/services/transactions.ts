@@ -29,7 +29,6 @@ import { idempotentMutation, type MutationResult } from './idempotency.js';
 import { applyDecision, businessNow, eventRecords, recordChange, VersionConflict } from './ledger.js';
 import { etagOf, transactionJson, transactionView, type TransactionView } from './transaction-view.js';
 import { accountNow } from '../clock.js';
-import { eventJson } from '../store/event-json.js';
 
 function checkIfMatch(record: TransactionRecord, ifMatch: string | undefined): void {
   if (ifMatch === undefined) return;
@@ -73,10 +72,7 @@ export async function operate(
     const next = applyDecision(record, decision.state, events.length, now);
     await recordChange(tx, record, next, events);
     // The events read under the row's lock plus the ones just appended: what a re-read would return.
-    const all = [...found.events, ...events];
-    // The answer's JSON embeds each event's kept text (see event-json.ts) instead of serialising them all again.
-    const json = transactionJson(next, all.map(eventJson), now);
-    return { statusCode, body: transactionView(next, all, now), json, headers: { ...headers, etag: etagOf(next) } };
+    return { statusCode, body: transactionView(next, [...found.events, ...events], now), headers: { ...headers, etag: etagOf(next) } };
   }, OPTIMISTIC);
 }
 
@@ -194,7 +190,7 @@ export async function getTransaction(ctx: ServiceContext, accountId: string, id:
   const { record } = found;
   const now = accountNow(ctx.clock, found.clockOffsetMs);
   const expiresAt = authorizationExpiresAt(record.state, now);
-  const body = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, transactionJson(record, found.events.map(eventJson), now));
+  const body = keptAnswer(record, expiresAt) ?? keepAnswer(record, expiresAt, JSON.stringify(transactionView(record, found.events, now)));
   return { body, etag: etagOf(record) };
 }
 
