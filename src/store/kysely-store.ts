@@ -25,7 +25,6 @@ import type {
 } from './store.js';
 import type { Database, SessionsTable, TransactionsTable } from './schema.js';
 import { compiledQuery, runCompiled } from './compiled-queries.js';
-import { eventJson, parseEvent } from './event-json.js';
 import { GroupCommitter, type GroupCommitStats, type SqlExecutor } from './sqlite/group-commit.js';
 import { migrationProvider } from './migrations/index.js';
 import { deliveryToRow, KyselyWebhookRepositories } from './kysely-webhooks.js';
@@ -154,7 +153,7 @@ function transactionUpdate(transaction: TransactionRecord, previous: Transaction
 
 /** An event as stored: its JSON text is what every answer embeds (see transactionJson). */
 function eventRow(transactionId: string, event: TransactionEventRecord) {
-  return { transaction_id: transactionId, seq: Number(event.id), data: eventJson(event), created_at: event.created_at };
+  return { transaction_id: transactionId, seq: Number(event.id), data: JSON.stringify(event), created_at: event.created_at };
 }
 
 /** An event row's values in the order of its columns (transaction_id, seq, data, created_at). */
@@ -386,7 +385,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
     const [row] = (await this.#run<Row>(query, since ? [known.length, id, accountId] : [id, accountId])).rows;
     if (row === undefined) return undefined;
     const record = transactionFromRow(row);
-    let events = postgres ? (row.event_data ?? []).map(parseEvent) : ((await this.listEvents([id])).get(id) ?? []);
+    let events = postgres ? (row.event_data ?? []).map((data) => JSON.parse(data) as TransactionEventRecord) : ((await this.listEvents([id])).get(id) ?? []);
     if (since) events = [...known, ...events];
     // PostgreSQL: a locking read that waited for another transaction's commit returns the row as
     // that commit left it, but its events subquery still sees the snapshot taken before the wait.
@@ -566,7 +565,7 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async listEvents(transactionIds: readonly string[]): Promise<Map<string, TransactionEventRecord[]>> {
     const result = new Map<string, TransactionEventRecord[]>(transactionIds.map((id) => [id, []]));
-    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(parseEvent(row.data));
+    for (const row of await this.#eventRows(transactionIds)) result.get(row.transaction_id)?.push(JSON.parse(row.data));
     return result;
   }
 
