@@ -145,10 +145,14 @@ function transactionUpdate(transaction: TransactionRecord, previous: Transaction
     columns = columns.filter((column) => column === 'version' || (row[column] ?? null) !== (before[column] ?? null));
   }
   const expectedVersion = typeof previous === 'number' ? previous : previous.version;
-  // Every change moves the version on: caches of committed rows (see KyselyStore) rely on it.
-  if (transaction.version <= expectedVersion) throw new Error(`A transaction update must move its version past ${expectedVersion}`);
+  checkVersionMovesOn(transaction, expectedVersion);
   // undefined would drop a column from the compiled statement, so it is stored as null.
   return { changes: Object.fromEntries(columns.map((column) => [column, row[column] ?? null])), expectedVersion };
+}
+
+/** Every change moves the version on: caches of committed rows (see KyselyStore) rely on it. */
+function checkVersionMovesOn(transaction: TransactionRecord, expectedVersion: number): void {
+  if (transaction.version <= expectedVersion) throw new Error(`A transaction update must move its version past ${expectedVersion}`);
 }
 
 /** An event as stored: its JSON text is what every answer embeds (see transactionJson). */
@@ -161,9 +165,9 @@ function eventRowValues(row: ReturnType<typeof eventRow>): unknown[] {
   return [row.transaction_id, row.seq, row.data, row.created_at];
 }
 
-/** An idempotency record's values in the order of its columns (account_id, key, fingerprint, status_code, response_body, created_at). */
-function idempotencyRowValues(record: IdempotencyRecord): unknown[] {
-  return [record.accountId, record.key, record.fingerprint, record.statusCode, record.responseBody, record.createdAt];
+/** An idempotency record as stored, by column (account_id first). */
+function idempotencyToRow(record: IdempotencyRecord) {
+  return { account_id: record.accountId, key: record.key, fingerprint: record.fingerprint, status_code: record.statusCode, response_body: record.responseBody, created_at: record.createdAt };
 }
 
 function sessionFromRow(row: Selectable<SessionsTable>): SessionRecord {
@@ -610,13 +614,10 @@ class KyselyRepositories extends KyselyWebhookRepositories implements Repositori
 
   async insertIdempotency(record: IdempotencyRecord): Promise<void> {
     // Written with every keyed operation: compiled once.
-    const query = this.#compiled('insertIdempotency', () =>
-      this.db
-        .insertInto('idempotency_keys')
-        .values({ account_id: '', key: '', fingerprint: '', status_code: 0, response_body: '', created_at: '' }),
-    );
+    const row = idempotencyToRow(record);
+    const query = this.#compiled('insertIdempotency', () => this.db.insertInto('idempotency_keys').values(row));
     try {
-      await this.#run(query, idempotencyRowValues(record));
+      await this.#run(query, Object.values(row));
     } catch (error) {
       if (this.options.isUniqueViolation(error)) throw new IdempotencyKeyTaken(record.accountId, record.key, { cause: error });
       throw error;
@@ -1056,8 +1057,7 @@ class OptimisticRepositories extends KyselyRepositories {
     const idempotency = this.#idempotency;
     if (read === undefined || next === undefined) return undefined;
     if (idempotency !== undefined && (idempotency.record === undefined || idempotency.accountId !== next.accountId)) return undefined;
-    // Every change moves the version on: caches of committed rows rely on it (as transactionUpdate checks).
-    if (next.version <= read.record.version) throw new Error(`A transaction update must move its version past ${read.record.version}`);
+    checkVersionMovesOn(next, read.record.version);
     return {
       read,
       next,
@@ -1081,6 +1081,9 @@ interface OptimisticChange {
   readonly idempotency: IdempotencyRecord | undefined;
 }
 
+/** A change waiting on another of its transaction runs locked once that one is settled, whatever its outcome. */
+const NOT_WRITTEN = () => false;
+
 /** Changes in one statement at most, and statements of optimistic changes under way at once. */
 const OPTIMISTIC_BATCH = 64;
 const OPTIMISTIC_STATEMENTS = 4;
@@ -1094,8 +1097,8 @@ const OPTIMISTIC_STATEMENTS = 4;
  */
 class OptimisticWrites {
   readonly #queue: Array<{ readonly change: OptimisticChange; readonly settle: (written: boolean) => void; readonly fail: (error: unknown) => void }> = [];
-  /** Transactions with a change queued or being written, and when that settles. */
-  readonly #busy = new Map<string, { readonly settled: Promise<void>; readonly done: () => void }>();
+  /** Transactions with a change queued or being written: whether it was. */
+  readonly #busy = new Map<string, Promise<boolean>>();
   #writing = 0;
   #scheduled = false;
 
@@ -1114,14 +1117,13 @@ class OptimisticWrites {
   write(change: OptimisticChange): Promise<boolean> {
     const { id } = change.next;
     const busy = this.#busy.get(id);
-    if (busy !== undefined) return busy.settled.then(() => false);
-    let done!: () => void;
-    const settled = new Promise<void>((resolve) => (done = resolve));
-    this.#busy.set(id, { settled, done });
-    return new Promise((settle, fail) => {
+    if (busy !== undefined) return busy.then(NOT_WRITTEN, NOT_WRITTEN);
+    const written = new Promise<boolean>((settle, fail) => {
       this.#queue.push({ change, settle, fail });
       this.#schedule();
     });
+    this.#busy.set(id, written);
+    return written;
   }
 
   #schedule(): void {
@@ -1150,31 +1152,24 @@ class OptimisticWrites {
         else entry.fail(error);
       }
     } finally {
-      for (const entry of batch) {
-        const { id } = entry.change.next;
-        this.#busy.get(id)?.done();
-        this.#busy.delete(id);
-      }
+      for (const entry of batch) this.#busy.delete(entry.change.next.id);
       this.#writing -= 1;
       this.#schedule();
     }
   }
 
   async #run(changes: readonly OptimisticChange[]): Promise<Set<string>> {
-    const rows = changes.map((change) => {
-      const { created_at: _created, ...row } = transactionToRow(change.next);
-      const key = change.idempotency;
-      return {
-        ...row,
-        expected_version: change.read.record.version,
-        clock_offset_ms: change.read.clockOffsetMs,
-        subscriptions: change.subscriptions,
-        ...(key === undefined
-          ? {}
-          : { idempotency_key: key.key, idempotency_fingerprint: key.fingerprint, idempotency_status_code: key.statusCode, idempotency_response_body: key.responseBody, idempotency_created_at: key.createdAt }),
-      };
-    });
-    const query = compiledQuery(this.options, 'optimisticChanges', () => ({ compile: () => CompiledQuery.raw(optimisticChangesSql(transactionSetColumns(rows[0]!))) }));
+    const transactions = changes.map((change) => transactionToRow(change.next));
+    const query = compiledQuery(this.options, 'optimisticChanges', () => ({ compile: () => CompiledQuery.raw(optimisticChangesSql(transactionSetColumns(transactions[0]!))) }));
+    const rows = changes.map((change, index) => ({
+      ...transactions[index],
+      expected_version: change.read.record.version,
+      clock_offset_ms: change.read.clockOffsetMs,
+      subscriptions: change.subscriptions,
+      ...(change.idempotency === undefined
+        ? {}
+        : Object.fromEntries(Object.entries(idempotencyToRow(change.idempotency)).map(([column, value]) => [`idempotency_${column}`, value]))),
+    }));
     // JSON, one parameter per table: serialised natively here and parsed by the server; text
     // arrays cost more to build (node-postgres escapes each element) and to parse.
     const { rows: written } = await runCompiled<{ id: string }>(this.db, query, [
@@ -1212,12 +1207,17 @@ const TRANSACTION_COLUMN_TYPES: Readonly<Record<string, string>> = {
   amount: 'bigint', captured_amount: 'bigint', refunded_amount: 'bigint', voided_amount: 'bigint', event_count: 'integer', version: 'integer',
 };
 
-/** The columns an optimistic change sets (all but the row's identity), with their SQL types, in the order of `row`. */
-function transactionSetColumns(row: Record<string, unknown>): ReadonlyArray<readonly [string, string]> {
+/** The columns an optimistic change sets (all but the row's identity and creation), with their SQL types. */
+function transactionSetColumns(row: TransactionsTable): ReadonlyArray<readonly [string, string]> {
   return Object.keys(row)
-    .filter((column) => column !== 'id' && column !== 'account_id' && !column.startsWith('idempotency_') && !['expected_version', 'clock_offset_ms', 'subscriptions'].includes(column))
+    .filter((column) => column !== 'id' && column !== 'account_id' && column !== 'created_at')
     .map((column) => [column, TRANSACTION_COLUMN_TYPES[column] ?? 'text'] as const);
 }
+
+/** The idempotency record's columns after its account, with their SQL types (as idempotencyToRow orders them). */
+const IDEMPOTENCY_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['key', 'text'], ['fingerprint', 'text'], ['status_code', 'integer'], ['response_body', 'text'], ['created_at', 'text'],
+];
 
 /**
  * The statement of a batch of optimistic changes (PostgreSQL). Its three parameters are JSON
@@ -1237,7 +1237,7 @@ function optimisticChangesSql(columns: ReadonlyArray<readonly [string, string]>)
   const names = (typed: ReadonlyArray<readonly [string, string]>) => typed.map(([column]) => column).join(', ');
   const changeColumns: ReadonlyArray<readonly [string, string]> = [
     ['id', 'text'], ['account_id', 'text'], ['expected_version', 'integer'], ['clock_offset_ms', 'bigint'], ['subscriptions', 'jsonb'],
-    ['idempotency_key', 'text'], ['idempotency_fingerprint', 'text'], ['idempotency_status_code', 'integer'], ['idempotency_response_body', 'text'], ['idempotency_created_at', 'text'],
+    ...IDEMPOTENCY_COLUMNS.map(([column, type]) => [`idempotency_${column}`, type] as const),
     ...columns,
   ];
   const eventColumns = [['transaction_id', 'text'], ['seq', 'integer'], ['data', 'text'], ['created_at', 'text']] as const;
@@ -1257,8 +1257,8 @@ function optimisticChangesSql(columns: ReadonlyArray<readonly [string, string]>)
     '  RETURNING t.id),',
     `e AS (INSERT INTO transaction_events (${names(eventColumns)}) SELECT ${names(eventColumns)} FROM json_to_recordset($2::json) AS e (${definitions(eventColumns)}) WHERE e.transaction_id IN (SELECT id FROM u)),`,
     `d AS (INSERT INTO webhook_deliveries (${names(DELIVERY_COLUMNS)}) SELECT ${names(DELIVERY_COLUMNS)} FROM json_to_recordset($3::json) AS d (${definitions(DELIVERY_COLUMNS)}) WHERE d.transaction_id IN (SELECT id FROM u)),`,
-    'i AS (INSERT INTO idempotency_keys (account_id, key, fingerprint, status_code, response_body, created_at)',
-    '  SELECT v.account_id, v.idempotency_key, v.idempotency_fingerprint, v.idempotency_status_code, v.idempotency_response_body, v.idempotency_created_at',
+    `i AS (INSERT INTO idempotency_keys (account_id, ${names(IDEMPOTENCY_COLUMNS)})`,
+    `  SELECT v.account_id, ${IDEMPOTENCY_COLUMNS.map(([column]) => `v.idempotency_${column}`).join(', ')}`,
     '  FROM v WHERE v.idempotency_key IS NOT NULL AND v.id IN (SELECT id FROM u))',
     'SELECT id FROM u',
   ].join('\n');
@@ -1296,7 +1296,8 @@ export class KyselyStore extends KyselyRepositories implements Store {
   private startupQueue: Promise<unknown> = Promise.resolve();
   private readonly committer: GroupCommitter<WriterRepositories> | undefined;
   readonly #recent = new RecentTransactions();
-  readonly #optimisticWrites: OptimisticWrites;
+  /** PostgreSQL's only (see TransactionOptions). */
+  readonly #optimisticWrites: OptimisticWrites | undefined;
   #lastCommitAt = 0;
 
   constructor(
@@ -1306,7 +1307,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
   ) {
     super(kysely, options);
     this.engine = options.engine;
-    this.#optimisticWrites = new OptimisticWrites(kysely, options, this.optimisticStats);
+    this.#optimisticWrites = options.engine === 'postgres' ? new OptimisticWrites(kysely, options, this.optimisticStats) : undefined;
     // The store's own reads see committed data only: on PostgreSQL (each outside a transaction), on a
     // SQLite file (the reader connection). One in-memory SQLite connection also runs the transactions.
     if (writer !== undefined || options.engine === 'postgres') this.listedRecords = new ListedRecords();
@@ -1368,8 +1369,8 @@ export class KyselyStore extends KyselyRepositories implements Store {
   }
 
   async transaction<T>(fn: (tx: Repositories) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    if (options.optimistic === true && this.engine === 'postgres') {
-      const done = await this.#optimistically(fn);
+    if (options.optimistic === true && this.#optimisticWrites !== undefined) {
+      const done = await this.#optimistically(fn, this.#optimisticWrites);
       if (done !== undefined) return done.value;
     }
     if (this.committer !== undefined) {
@@ -1398,7 +1399,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
    * An optimistic change (see OptimisticRepositories); undefined when it must run locked. A job
    * that throws is run locked too: what it refused may have been the remembered content.
    */
-  async #optimistically<T>(fn: (tx: Repositories) => Promise<T>): Promise<{ value: T } | undefined> {
+  async #optimistically<T>(fn: (tx: Repositories) => Promise<T>, writes: OptimisticWrites): Promise<{ value: T } | undefined> {
     const repos = new OptimisticRepositories(this.kysely, this.options, this.#recent);
     let value: T;
     try {
@@ -1408,7 +1409,7 @@ export class KyselyStore extends KyselyRepositories implements Store {
       return undefined;
     }
     const change = repos.change();
-    if (change === undefined || !(await this.#optimisticWrites.write(change))) {
+    if (change === undefined || !(await writes.write(change))) {
       this.optimisticStats.ranLocked += 1;
       return undefined;
     }

@@ -264,9 +264,10 @@ export class IdempotencyKeyTaken extends Error {
 export interface TransactionOptions {
   /**
    * The job reads one transaction (`getTransactionWithEvents`) and writes one change to it
-   * through the ledger (and may first look up an idempotency key, then store its answer). An engine may then first run it on the content it remembers, without
-   * locks, and write the change in one statement (with others decided meanwhile) guarded by what it read; when the guard
-   * finds anything changed, or the job needs more, it runs the job again the usual way.
+   * through the ledger (and may first look up an idempotency key, then store its answer). An
+   * engine may then first run it on the content it remembers, without locks, and write the
+   * change in one statement (with others decided meanwhile) guarded by what it read; when the
+   * guard finds anything changed, or the job needs more, it runs the job again the usual way.
    */
   readonly optimistic?: boolean;
 }
