@@ -10,8 +10,8 @@
  * BENCH_PG_SOCKET (directory of the server's Unix socket, default /var/run/postgresql; `none` for TCP),
  * BENCH_SQLITE_SEEDED (a database made by bench/seed-transactions.ts to copy instead of seeding),
  * BENCH_PG_SEEDED (a PostgreSQL database seeded by bench/seed-postgres.ts to copy instead of seeding),
- * BENCH_PHASES (`list,capture,capture-keyed,refund,get,list-after`, plus `floor`: measure only these, e.g. to profile one of them;
- * `list` runs before the writes, `list-after` after them),
+ * BENCH_PHASES (`list,capture,capture-keyed,refund,get,list-after,bare-capture`, plus `floor`: measure only these, e.g. to profile one of them;
+ * `list` runs before the writes, `list-after` after them, `bare-capture` (bench/bare-capture-server.ts on a database of its own) after Kasse has stopped),
  * BENCH_PG_WORKERS=<n> (serve PostgreSQL with `kasse serve --workers n`; CPU and RSS are summed over the server's processes).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -27,7 +27,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const listRows = Number(process.env.BENCH_LIST_ROWS ?? 1_000_000);
-const phases = new Set((process.env.BENCH_PHASES ?? 'list,capture,capture-keyed,refund,get,list-after').split(','));
+const phases = new Set((process.env.BENCH_PHASES ?? 'list,capture,capture-keyed,refund,get,list-after,bare-capture').split(','));
 const pgSocket = process.env.BENCH_PG_SOCKET ?? '/var/run/postgresql';
 const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLIENT_ID = 'bench-client';
@@ -229,7 +229,7 @@ function roundRobin<T>(values: readonly T[]): () => T {
   return () => values[index++ % values.length]!;
 }
 
-async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+async function freshPostgresUrl(template: string | undefined): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
   const admin = new pg.Client({ connectionString: pgAdminUrl });
   try {
     await admin.connect();
@@ -237,8 +237,6 @@ async function freshPostgresUrl(): Promise<{ url: string; drop: () => Promise<vo
     return undefined;
   }
   const name = `kasse_bench_${Date.now().toString(36)}`;
-  // BENCH_PG_SEEDED=<database>: a copy of a database seeded earlier by bench/seed-postgres.ts.
-  const template = process.env.BENCH_PG_SEEDED;
   await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${pg.escapeIdentifier(template)}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(pgAdminUrl);
@@ -280,11 +278,40 @@ async function seedList(args: string[], seeder: string, env: Record<string, stri
 }
 
 async function benchStore(store: string): Promise<Figure[] | undefined> {
+  const figures = await benchKasse(store);
+  if (figures !== undefined && phases.has('bare-capture')) figures.push(await measureBareCapture(store));
+  return figures;
+}
+
+/**
+ * The bare durable capture (bench/bare-capture-server.ts) on a database of its own, after
+ * Kasse has stopped: the same captures of 1 unit rotating over 2 000 transactions.
+ */
+async function measureBareCapture(store: string): Promise<Figure> {
+  const dir = mkdtempSync(join(tmpdir(), 'kasse-bare-'));
+  const fresh = store === 'postgres' ? await freshPostgresUrl(undefined) : undefined;
+  const env = { DATABASE_URL: fresh?.url ?? `sqlite:${join(dir, 'bare.db')}`, BARE_TRANSACTIONS: '2000' };
+  const server = await start(['--import', 'tsx', 'bench/bare-capture-server.ts'], env, /listening (http:\/\/\S+)/);
+  try {
+    const ids = (await json(`${server.url}/bare`, {})) as string[];
+    const next = roundRobin(ids);
+    const capture = () => ({ method: 'POST', path: `/bare/${next()}/capture`, body: '{"amount":1}' });
+    return await load('bare durable capture (bench/bare-capture-server.ts)', server.url, capture, { 'content-type': 'application/json' }, server.child.pid);
+  } finally {
+    await server.stop();
+    await fresh?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Kasse's measurements on one store. */
+async function benchKasse(store: string): Promise<Figure[] | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'kasse-bench-'));
   let databaseUrl = `sqlite:${join(dir, 'kasse.db')}`;
   let drop: (() => Promise<void>) | undefined;
   if (store === 'postgres') {
-    const fresh = await freshPostgresUrl();
+    // BENCH_PG_SEEDED=<database>: a copy of a database seeded earlier by bench/seed-postgres.ts.
+    const fresh = await freshPostgresUrl(process.env.BENCH_PG_SEEDED);
     if (!fresh) {
       process.stdout.write('PostgreSQL: no server reachable, skipped\n');
       return undefined;
