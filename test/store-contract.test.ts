@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import pg from 'pg';
 import { openStore } from '../src/store/open-store.js';
 import {
@@ -473,6 +474,46 @@ for (const engine of engines) {
 }
 
 /** Two stores (two processes) on a fresh PostgreSQL database holding account A and one of its transactions; skipped without a server. */
+/**
+ * A TCP proxy to the PostgreSQL server of `target`. After `cutNextAnswer()` it swallows the
+ * server's next answer and resets the client's connection: what a client sees when the network
+ * fails after the server has committed.
+ */
+async function cuttingProxy(target: URL): Promise<{ port: number; cutNextAnswer(): void; close(): Promise<void> }> {
+  let cut = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.on('data', (chunk) => upstream.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    upstream.on('data', (chunk) => {
+      if (!cut) {
+        client.write(chunk);
+        return;
+      }
+      cut = false;
+      client.resetAndDestroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cutNextAnswer: () => {
+      cut = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 async function withTwoProcesses(t: TestContext, fn: (first: Store, second: Store, record: TransactionRecord) => Promise<void>): Promise<void> {
   if (!(await postgresServerReachable())) {
     t.skip('no PostgreSQL server reachable');
@@ -775,6 +816,46 @@ describe('storage contract: several PostgreSQL processes on one database', () =>
       assert.deepEqual([stats.written - again.written, stats.ranLocked - again.ranLocked, stats.statements - again.statements], [2, 1, 1]);
       assert.deepEqual((await second.getTransactionWithEvents(A, records[3]!.id))!.events.map((stored) => stored.event), ['AUTHORIZE', 'D']);
     }));
+
+  test('an optimistic change whose connection fails after the commit is not run a second time', { timeout: 30_000 }, async (t) => {
+    if (!(await postgresServerReachable())) {
+      t.skip('no PostgreSQL server reachable');
+      return;
+    }
+    const database = await createDatabase();
+    const proxy = await cuttingProxy(new URL(database.url));
+    const viaProxy = new URL(database.url);
+    viaProxy.port = String(proxy.port);
+    const [store, other] = await Promise.all([openStore(viaProxy.toString()), openStore(database.url)]);
+    try {
+      await store.insertAccount({ id: A, name: A, clockOffsetMs: 0, createdAt: at(0) });
+      // Created here, so remembered whole; the read tells this process the account's clock offset.
+      const record = { ...transaction(A), eventCount: 1 };
+      await store.transaction(async (tx) => {
+        await tx.insertTransaction(record);
+        await tx.appendEvents(record.id, [event(1, 'AUTHORIZE')]);
+      });
+      await store.getTransactionWithEvents(A, record.id);
+      const stats = (store as unknown as { optimisticStats: { written: number; ranLocked: number; statements: number } }).optimisticStats;
+      const before = { ...stats };
+      // The change's statement is the first to be sent; the server commits it, its answer is lost.
+      proxy.cutNextAnswer();
+      const capture = store.transaction(async (tx) => {
+        const found = (await tx.getTransactionWithEvents(A, record.id, { forUpdate: true }))!;
+        const next = { ...found.record, eventCount: found.record.eventCount + 1, version: found.record.version + 1 };
+        if (!(await tx.updateTransaction(next, found.record))) throw new Error('the change was made from a stale read');
+        await tx.appendEvents(record.id, [{ ...event(next.eventCount), event: 'CAPTURE' }]);
+      }, { optimistic: true });
+      // The outcome is unknown to this process: it says so, and does not capture again.
+      await assert.rejects(capture, (error: { code?: unknown }) => error.code === 'ECONNRESET');
+      assert.deepEqual([stats.statements - before.statements, stats.ranLocked - before.ranLocked], [1, 0]);
+      assert.deepEqual((await other.getTransactionWithEvents(A, record.id))!.events.map((stored) => stored.event), ['AUTHORIZE', 'CAPTURE']);
+    } finally {
+      await Promise.all([store.close(), other.close()]);
+      await proxy.close();
+      await database.drop();
+    }
+  });
 
   test('the statement timeout bounds a wait for another process’s row lock', async (t) => {
     if (!(await postgresServerReachable())) {

@@ -41,6 +41,12 @@ export interface EngineOptions {
   /** Whether the error is a unique-constraint violation (another writer stored the same key first). */
   readonly isUniqueViolation: (error: unknown) => boolean;
   /**
+   * Whether the error is the server's refusal of a statement, which then wrote nothing; not a
+   * failure of the connection, after which the statement may have committed (PostgreSQL's
+   * optimistic changes). Absent: no error is known to be a refusal.
+   */
+  readonly isRefusal?: (error: unknown) => boolean;
+  /**
    * Runs fn while holding a lock that every process sharing the database respects, handing
    * it the connection to use for work that needs it (migrations). Without one, start-up work
    * is only serialised within this process, which is all a one-process engine needs.
@@ -1145,8 +1151,10 @@ class OptimisticWrites {
       const written = await this.#run(batch.map((entry) => entry.change));
       for (const entry of batch) entry.settle(written.has(entry.change.next.id));
     } catch (error) {
-      // Refused by the server (an SQLSTATE, e.g. a key stored meanwhile): nothing was written, all run locked.
-      const refused = typeof (error as { code?: unknown } | null)?.code === 'string';
+      // Refused by the server (e.g. a key stored meanwhile): nothing was written, all run locked.
+      // A lost connection (ECONNRESET...) is thrown: the statement may have committed, and a
+      // locked run would then apply the change a second time.
+      const refused = this.options.isRefusal?.(error) === true;
       for (const entry of batch) {
         if (refused) entry.settle(false);
         else entry.fail(error);

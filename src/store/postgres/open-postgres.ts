@@ -56,6 +56,14 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * An error the server sent in answer to a statement: it has a severity as well as an SQLSTATE.
+ * Errors of the connection have a code too (ECONNRESET, EPIPE), but no severity.
+ */
+function isServerError(error: unknown): boolean {
+  return sqlState(error) !== undefined && typeof (error as { severity?: unknown }).severity === 'string';
+}
+
 /** SQL text → statement name, shared by the pool's connections (each prepares a name once). */
 const statementNames = new Map<string, string>();
 let statementSerial = 0;
@@ -119,6 +127,11 @@ export function openPostgresStore(url: string, options: PostgresOptions = {}): K
   // An idle connection dropped by the server (restart, failover) must not take the process
   // down; the pool discards it and the next query opens a fresh one.
   pool.on('error', () => {});
+  // A connection lost while it runs a statement fails that statement (the caller sees the
+  // error), and the pool discards the connection when it is released; the client's own
+  // 'error' event, which nothing else listens to while it is checked out, must not end the
+  // process too.
+  pool.on('connect', (client) => client.on('error', () => {}));
   if (options.preparedStatements !== false) pool.on('connect', preparingStatements);
   return postgresStore(new PostgresDialect({ pool }));
 }
@@ -137,6 +150,7 @@ export function postgresStore(dialect: Dialect): KyselyStore {
       return state === '40001' || state === '40P01' || isStalePreparedStatement(error);
     },
     isUniqueViolation: (error) => sqlState(error) === '23505',
+    isRefusal: isServerError,
     async withStartupLock(fn) {
       return kysely.connection().execute(async (connection) => {
         // Waiting for another process's migrations must not hit the statement timeout, nor
